@@ -1,0 +1,77 @@
+"""Wiener filtering with the decision-directed a priori SNR estimate."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..noise.base import EPS
+from .gains import decision_directed, wiener_gain
+from .spectral import SpectralEnhancer, SpectralParams, SpectralState
+
+__all__ = ["Wiener", "WienerParams", "DecisionDirectedParams", "DecisionDirectedEnhancer"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionDirectedParams(SpectralParams):
+    """Parameters of enhancers driven by a decision-directed a priori SNR.
+
+    Attributes
+    ----------
+    dd_alpha : float in [0, 1)
+        Weight of the previous frame's clean-speech estimate (Ephraim & Malah: 0.98).
+    xi_min_db : float
+        Floor of the a priori SNR in dB (limits musical noise).
+    """
+
+    dd_alpha: float = 0.98
+    xi_min_db: float = -25.0
+
+    def _check(self) -> None:
+        super()._check()
+        if not 0 <= self.dd_alpha < 1:
+            raise ParameterError(f"dd_alpha={self.dd_alpha} must be in [0, 1)")
+
+
+class DecisionDirectedEnhancer(SpectralEnhancer):
+    """Base of the Wiener/MMSE/LSA enhancers: tracks ``G_prev`` and ``gamma_prev``."""
+
+    Params = DecisionDirectedParams
+
+    def _init_gain_state(self, n_channels: int, n_bins: int) -> dict[str, Any]:
+        shape = (n_channels, n_bins)
+        return {"gain": np.ones(shape), "gamma": np.ones(shape)}
+
+    def _rule(self, xi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _gain(self, power: np.ndarray, noise: np.ndarray, state: SpectralState) -> np.ndarray:
+        p = self._params
+        g = state.gain
+        gamma = power / (noise + EPS)
+        xi = decision_directed(
+            g["gain"], g["gamma"], gamma, alpha=p.dd_alpha, xi_min=10.0 ** (p.xi_min_db / 10.0)
+        )
+        gain = self._rule(xi, gamma)
+        g["gain"] = gain
+        g["gamma"] = np.minimum(gamma, 1e6)
+        return gain.copy()
+
+
+@dataclasses.dataclass(frozen=True)
+class WienerParams(DecisionDirectedParams):
+    """Wiener filter defaults."""
+
+    name = "wiener"
+
+
+class Wiener(DecisionDirectedEnhancer):
+    """Wiener filter ``G = xi / (1 + xi)`` with decision-directed ``xi`` (Scalart & Filho 1996)."""
+
+    Params = WienerParams
+
+    def _rule(self, xi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        return wiener_gain(xi)

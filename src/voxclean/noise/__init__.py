@@ -1,0 +1,15 @@
+"""Noise power spectral density estimators that track non-stationary noise."""
+
+from .base import NoiseEstimator, NoiseState
+from .imcra import Imcra
+from .min_stats import MinimumStatistics
+from .profile import NoiseProfile, profile_from_clip
+
+__all__ = [
+    "NoiseEstimator",
+    "NoiseState",
+    "Imcra",
+    "MinimumStatistics",
+    "NoiseProfile",
+    "profile_from_clip",
+]
