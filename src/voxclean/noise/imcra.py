@@ -129,7 +129,11 @@ class Imcra:
         sf2 = np.where(den > 0, num / np.maximum(den, EPS), S2)
         S2 *= self.alpha_s
         S2 += (1.0 - self.alpha_s) * sf2
-        s2_min = self.tracker.update(S2, ex["second"])
+        # The smoothed noise-only power cannot sit below the minimum of the smoothed
+        # total power; bounding it there stops the second pass from freezing for a
+        # whole extra window after the noise level rises (e.g. after leading silence).
+        np.maximum(S2, s_min, out=S2)
+        s2_min = np.maximum(self.tracker.update(S2, ex["second"]), s_min)
         b2 = self.bias * s2_min + EPS
         gamma_min = power / b2
         zeta = S / b2
