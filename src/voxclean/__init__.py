@@ -7,7 +7,7 @@ and write files, :mod:`voxclean.metrics` measures. Every stage is an
 
 from __future__ import annotations
 
-from .enhance import Enhancer, Pipeline, Stream, create, enhance, list_methods, run_offline
+from .enhance import Enhancer, Pipeline, Stream, create, enhance, enhance_file, list_methods, run_offline
 from .errors import (
     AudioFileError,
     ChannelError,
@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "enhance",
+    "enhance_file",
     "create",
     "list_methods",
     "run_offline",

@@ -2,6 +2,7 @@
 
 from .base import Enhancer, Stream, run_offline, stream_compensated
 from .facade import create, enhance, list_methods
+from .file import FileResult, enhance_file
 from .gating import SpectralGate
 from .mmse import MmseLsa, MmseStsa
 from .omlsa import OmLsa
@@ -17,6 +18,8 @@ __all__ = [
     "create",
     "enhance",
     "list_methods",
+    "enhance_file",
+    "FileResult",
     "Pipeline",
     "OmLsa",
     "MmseLsa",

@@ -1,0 +1,1 @@
+"""Command-line interface (``voxclean``): a thin layer over the public API."""
