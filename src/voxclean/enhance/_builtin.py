@@ -18,7 +18,7 @@ def _with_params(cls, params_cls):
 
 
 register("omlsa", _with_params(OmLsa, OmLsaParams), OmLsaParams,
-         "OM-LSA with IMCRA noise tracking and speech presence probability (Cohen)")
+         "OM-LSA: LSA gain weighted by speech presence probability (Cohen & Berdugo)")
 register("mmse-lsa", _with_params(MmseLsa, MmseLsaParams), MmseLsaParams,
          "MMSE log-spectral amplitude estimator, decision-directed (Ephraim-Malah 1985)")
 register("mmse-stsa", _with_params(MmseStsa, MmseStsaParams), MmseStsaParams,

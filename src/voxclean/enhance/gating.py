@@ -57,7 +57,7 @@ class GatingParams(SpectralParams):
     time_constant_s: float = 2.0
     slope: float = 10.0
     mask_time_ms: float = 50.0
-    mask_freq_hz: float = 500.0
+    mask_freq_hz: float = 250.0
 
     def _check(self) -> None:
         super()._check()
@@ -75,6 +75,8 @@ class NonStationaryGatingParams(GatingParams):
 
     name = "gating-nonstationary"
     mode: Literal["stationary", "nonstationary"] = "nonstationary"
+    threshold_ratio: float = 1.5
+    slope: float = 4.0
 
 
 class SpectralGate(SpectralEnhancer):
@@ -121,5 +123,8 @@ class SpectralGate(SpectralEnhancer):
         if g["mask"] is None:
             g["mask"] = mask
         else:
-            g["mask"] = self._mask_alpha * g["mask"] + (1.0 - self._mask_alpha) * mask
+            # fast attack, smoothed release: the gate opens at once on a speech onset
+            # (causal smoothing alone would clip onsets) and closes smoothly.
+            released = self._mask_alpha * g["mask"] + (1.0 - self._mask_alpha) * mask
+            g["mask"] = np.maximum(mask, released)
         return g["mask"].copy()

@@ -12,12 +12,12 @@ from .._typing import Audio
 from ..config import Params
 from ..dsp.stft import Stft, StftState
 from ..errors import ParameterError
-from ..noise import Imcra, MinimumStatistics, NoiseProfile, profile_from_clip
+from ..noise import Imcra, MinimumStatistics, NoiseProfile, SppNoise, profile_from_clip
 from ..noise.base import NoiseEstimator, NoiseState
 
 __all__ = ["SpectralParams", "SpectralEnhancer", "SpectralState"]
 
-NoiseMethod = Literal["imcra", "min_stats"]
+NoiseMethod = Literal["imcra", "min_stats", "spp"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,14 +33,16 @@ class SpectralParams(Params):
         STFT window in milliseconds.
     hop_ms : float > 0
         STFT hop in milliseconds; also the block size. Latency is ``frame_ms - hop_ms``.
-    noise : {"imcra", "min_stats"}
-        Noise tracker used when no noise clip is given.
+    noise : {"imcra", "min_stats", "spp"}
+        Noise tracker used when no noise clip is given: IMCRA (Cohen 2003),
+        minimum statistics (Martin 2001) or speech-presence-probability MMSE
+        tracking (Gerkmann & Hendriks 2012).
     """
 
     strength_db: float = 25.0
     frame_ms: float = 32.0
     hop_ms: float = 16.0
-    noise: NoiseMethod = "imcra"
+    noise: NoiseMethod = "spp"
 
     def _check(self) -> None:
         if not np.isfinite(self.strength_db) or self.strength_db < 0:
@@ -116,6 +118,8 @@ class SpectralEnhancer:
             return self.profile
         if self._params.noise == "min_stats":
             return MinimumStatistics(self.hop_s)
+        if self._params.noise == "spp":
+            return SppNoise(self.hop_s)
         return Imcra(self.hop_s)
 
     def params(self) -> SpectralParams:
