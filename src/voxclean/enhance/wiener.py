@@ -25,10 +25,14 @@ class DecisionDirectedParams(SpectralParams):
         Weight of the previous frame's clean-speech estimate (Ephraim & Malah: 0.98).
     xi_min_db : float
         Floor of the a priori SNR in dB (limits musical noise).
+    two_step : bool
+        Refine the a priori SNR with a second step (two-step noise reduction,
+        Plapous et al. 2006).
     """
 
     dd_alpha: float = 0.98
     xi_min_db: float = -25.0
+    two_step: bool = False
 
     def _check(self) -> None:
         super()._check()
@@ -55,6 +59,10 @@ class DecisionDirectedEnhancer(SpectralEnhancer):
         xi = decision_directed(
             g["gain"], g["gamma"], gamma, alpha=p.dd_alpha, xi_min=10.0 ** (p.xi_min_db / 10.0)
         )
+        if p.two_step:
+            # two-step refinement (Plapous, Marro & Scalart 2006): re-estimate xi from
+            # the Wiener gain of the decision-directed xi, which removes its one-frame lag
+            xi = np.maximum(wiener_gain(xi) ** 2 * gamma, 10.0 ** (p.xi_min_db / 10.0))
         gain = self._rule(xi, gamma)
         g["gain"] = gain
         g["gamma"] = np.minimum(gamma, 1e6)
