@@ -33,3 +33,4 @@ register("gating", _with_params(SpectralGate, GatingParams), GatingParams,
          "stationary spectral gating against the noise profile or tracked noise")
 register("gating-nonstationary", _with_params(SpectralGate, NonStationaryGatingParams),
          NonStationaryGatingParams, "non-stationary spectral gating against the smoothed signal level")
+from ..neural import _register  # noqa: E402,F401  (method 'neural')

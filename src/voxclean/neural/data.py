@@ -1,0 +1,319 @@
+"""On-the-fly training mixtures from the TRAIN split of ``../shared/data`` (numpy only).
+
+Only rows of ``manifest.csv`` with ``split == "train"`` are read: the dev speakers,
+dev noise files and dev RIRs are never seen. A small validation part is carved out
+of the train split itself: every :data:`VALID_SPEAKER_EVERY`-th training speaker
+(sorted ids) and the last :data:`VALID_NOISE_FRACTION` of every training noise file.
+
+Each example (:meth:`MixtureSampler.example`) is drawn from a generator seeded by
+``(seed, index)``, so batch ``k`` is the same whatever came before it (exact resume):
+
+1. speech: a random crop of a random utterance (short ones are placed at a random
+   offset in silence);
+2. reverberation (probability ``reverb_prob``): convolution with a random training
+   RIR. **The target keeps the direct path plus 50 ms of early reflections**
+   (:data:`EARLY_MS`, the same convention as the dev set in ``benchmarks/devset.py``):
+   the model is asked to remove late reverberation, not the room colouration
+   that listeners do not hear as reverb;
+3. noise: a random crop of a training noise file, or (probability ``babble_prob``)
+   synthetic babble, 3-7 utterances of other training speakers summed; sometimes a
+   second noise source is added;
+4. SNR uniform in ``snr_db`` (active speech power over noise power);
+5. level: the mixture RMS is set uniform in ``level_dbfs`` (the target gets the
+   same gain);
+6. band-limiting (probability ``bandlimit_prob``): mixture and target low-passed at
+   a random cutoff 3.4-7 kHz (an 8th-order Butterworth applied to both);
+7. clipping (probability ``clip_prob``): the mixture (not the target) is clipped
+   at a quantile of its magnitude.
+
+FSDD digits (8 kHz recordings) are not used: they would teach the model that
+speech has no energy above 4 kHz.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.signal
+import soundfile as sf
+
+from ..dsp.stft import Stft
+from .features import SAMPLE_RATE, make_stft, signal_features
+
+__all__ = ["data_dir", "TrainCorpus", "MixConfig", "MixtureSampler", "Batch", "EARLY_MS"]
+
+#: Early reflections kept in the target of a reverberant example (ms after the direct path).
+EARLY_MS = 50.0
+#: Every n-th training speaker (sorted ids) goes to the validation part.
+VALID_SPEAKER_EVERY = 25
+#: Tail fraction of every training noise file kept for validation.
+VALID_NOISE_FRACTION = 0.2
+#: Speech sources not used for training (see the module docstring).
+EXCLUDED_SPEECH_SOURCES = ("fsdd_digits",)
+
+
+def data_dir() -> Path:
+    """``$VOXCLEAN_DATA`` or ``shared/data`` beside the repository checkout."""
+    env = os.environ.get("VOXCLEAN_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def _read_mono(path: Path) -> np.ndarray:
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    if sr != SAMPLE_RATE:
+        raise ValueError(f"{path}: sr={sr}, expected {SAMPLE_RATE}")
+    return y[:, 0]
+
+
+def _to_int16(y: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(y * 32767.0), -32768, 32767).astype(np.int16)
+
+
+@dataclass
+class TrainCorpus:
+    """Decoded training audio (int16 in memory to halve the footprint).
+
+    Attributes
+    ----------
+    speech : dict[str, list[np.ndarray]]
+        ``split -> utterances``, split ``"train"`` or ``"valid"``.
+    speakers : dict[str, list[str]]
+        Speaker of every utterance (for babble from *other* speakers).
+    noise : dict[str, list[np.ndarray]]
+        ``split -> noise recordings`` (train: head of every file, valid: tail).
+    rirs : list[np.ndarray]
+        Training RIRs (float32, first channel, peak-normalized).
+    summary : dict
+        Counts and durations (stored in the model metadata).
+    """
+
+    speech: dict[str, list[np.ndarray]]
+    speakers: dict[str, list[str]]
+    noise: dict[str, list[np.ndarray]]
+    rirs: list[np.ndarray]
+    summary: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path | None = None, *, max_speech_files: int | None = None, seed: int = 0) -> TrainCorpus:
+        """Read the train split of ``manifest.csv``.
+
+        Parameters
+        ----------
+        root : Path or None
+            Data folder; ``None`` means :func:`data_dir`.
+        max_speech_files : int or None
+            Use a seeded random subset of this many speech files (for tests).
+        seed : int
+            Seed of that subset.
+        """
+        root = Path(root) if root is not None else data_dir()
+        with open(root / "manifest.csv", newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r["split"] == "train"]
+        speech_rows = [
+            r for r in rows if r["kind"] == "speech" and r["source"] not in EXCLUDED_SPEECH_SOURCES
+        ]
+        if max_speech_files is not None and max_speech_files < len(speech_rows):
+            pick = np.random.default_rng(seed).choice(len(speech_rows), max_speech_files, replace=False)
+            speech_rows = [speech_rows[i] for i in sorted(pick)]
+        speaker_ids = sorted({r["source"] + "/" + r["speaker"] for r in speech_rows})
+        valid_speakers = set(speaker_ids[::VALID_SPEAKER_EVERY])
+        speech: dict[str, list[np.ndarray]] = {"train": [], "valid": []}
+        speakers: dict[str, list[str]] = {"train": [], "valid": []}
+        for r in speech_rows:
+            spk = r["source"] + "/" + r["speaker"]
+            part = "valid" if spk in valid_speakers else "train"
+            speech[part].append(_to_int16(_read_mono(root / r["path"])))
+            speakers[part].append(spk)
+        noise: dict[str, list[np.ndarray]] = {"train": [], "valid": []}
+        for r in rows:
+            if r["kind"] != "noise":
+                continue
+            y = _read_mono(root / r["path"])
+            cut = int(len(y) * (1.0 - VALID_NOISE_FRACTION))
+            noise["train"].append(_to_int16(y[:cut]))
+            noise["valid"].append(_to_int16(y[cut:]))
+        rirs = []
+        for r in rows:
+            if r["kind"] != "rir":
+                continue
+            h = _read_mono(root / r["path"]).astype(np.float64)
+            rirs.append((h / (np.abs(h).max() + 1e-12)).astype(np.float32))
+        summary = {
+            "split": "train (manifest.csv split == train); validation = every "
+            f"{VALID_SPEAKER_EVERY}th train speaker + last {VALID_NOISE_FRACTION:.0%} of each train noise file",
+            "speech_train_h": round(sum(len(s) for s in speech["train"]) / SAMPLE_RATE / 3600, 3),
+            "speech_valid_h": round(sum(len(s) for s in speech["valid"]) / SAMPLE_RATE / 3600, 3),
+            "speech_files": len(speech_rows),
+            "speakers": len(speaker_ids),
+            "noise_files": len(noise["train"]),
+            "noise_train_h": round(sum(len(s) for s in noise["train"]) / SAMPLE_RATE / 3600, 3),
+            "rirs": len(rirs),
+            "excluded_speech": list(EXCLUDED_SPEECH_SOURCES),
+        }
+        return cls(speech, speakers, noise, rirs, summary)
+
+
+@dataclass(frozen=True)
+class MixConfig:
+    """Mixing settings (see the module docstring)."""
+
+    segment_s: float = 3.0
+    snr_db: tuple[float, float] = (-5.0, 25.0)
+    level_dbfs: tuple[float, float] = (-40.0, -10.0)
+    reverb_prob: float = 0.3
+    babble_prob: float = 0.15
+    second_noise_prob: float = 0.2
+    bandlimit_prob: float = 0.1
+    clip_prob: float = 0.05
+
+
+@dataclass
+class Batch:
+    """A batch of examples on the model's frame grid.
+
+    Attributes
+    ----------
+    features : np.ndarray [shape=(B, T, N_FEATURES)], float32
+    noisy_spec, clean_spec : np.ndarray [shape=(B, T, N_BINS)], complex64
+    noisy, clean : np.ndarray [shape=(B, samples)], float32
+    """
+
+    features: np.ndarray
+    noisy_spec: np.ndarray
+    clean_spec: np.ndarray
+    noisy: np.ndarray
+    clean: np.ndarray
+
+
+def _active_power(x: np.ndarray, frame: int = 320) -> float:
+    n = len(x) // frame
+    if n == 0:
+        return float(np.mean(x.astype(np.float64) ** 2))
+    p = np.mean(x[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1)
+    active = p[p > p.max() * 1e-4]
+    return float(active.mean()) if active.size else 0.0
+
+
+def _crop(y: np.ndarray, n: int, rng: np.random.Generator, *, loop: bool) -> np.ndarray:
+    y = y.astype(np.float32) / 32768.0
+    if len(y) >= n:
+        start = int(rng.integers(0, len(y) - n + 1))
+        return y[start : start + n].copy()
+    if loop:
+        reps = -(-n // len(y)) + 1
+        y = np.tile(y, reps)
+        start = int(rng.integers(0, len(y) - n + 1))
+        return y[start : start + n].copy()
+    out = np.zeros(n, np.float32)
+    start = int(rng.integers(0, n - len(y) + 1))
+    out[start : start + len(y)] = y
+    return out
+
+
+class MixtureSampler:
+    """Deterministic on-the-fly mixtures.
+
+    Parameters
+    ----------
+    corpus : TrainCorpus
+    part : {"train", "valid"}
+    config : MixConfig
+    seed : int
+        Example ``i`` is drawn from ``np.random.default_rng([seed, part_id, i])``.
+    """
+
+    def __init__(self, corpus: TrainCorpus, part: str = "train", config: MixConfig | None = None, *, seed: int = 0):
+        if part not in ("train", "valid"):
+            raise ValueError(f"part={part!r} must be 'train' or 'valid'")
+        self.corpus = corpus
+        self.part = part
+        self.config = config or MixConfig()
+        self.seed = int(seed)
+        self.n_samples = int(round(self.config.segment_s * SAMPLE_RATE / 160)) * 160
+        self.stft: Stft = make_stft()
+        self._part_id = zlib.crc32(part.encode())
+        if not corpus.speech[part] or not corpus.noise[part]:
+            raise ValueError(f"no speech or noise in part={part!r}")
+
+    def example(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(noisy, clean_target)``, float32 ``[shape=(samples,)]``."""
+        cfg = self.config
+        rng = np.random.default_rng([self.seed, self._part_id, int(index)])
+        n = self.n_samples
+        utts = self.corpus.speech[self.part]
+        spk = self.corpus.speakers[self.part]
+        i = int(rng.integers(len(utts)))
+        speech = _crop(utts[i], n, rng, loop=False)
+        target = speech
+        if self.corpus.rirs and rng.random() < cfg.reverb_prob:
+            h = self.corpus.rirs[int(rng.integers(len(self.corpus.rirs)))]
+            d = int(np.argmax(np.abs(h)))
+            early = h[: d + int(EARLY_MS * SAMPLE_RATE / 1000)].copy()
+            fade = min(len(early) - d, 80)
+            if fade > 0:
+                early[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+            speech = scipy.signal.fftconvolve(speech, h)[d : d + n].astype(np.float32)
+            target = scipy.signal.fftconvolve(target, early)[d : d + n].astype(np.float32)
+        noise = self._noise(rng, n, exclude_speaker=spk[i])
+        if rng.random() < cfg.second_noise_prob:
+            other = self._noise(rng, n, exclude_speaker=spk[i])
+            noise = noise + other * np.float32(10 ** (rng.uniform(-10, 0) / 20))
+        p_s = _active_power(speech)
+        p_n = float(np.mean(noise.astype(np.float64) ** 2))
+        snr = rng.uniform(*cfg.snr_db)
+        if p_s > 0 and p_n > 0:
+            noise = noise * np.float32(np.sqrt(p_s / (p_n * 10 ** (snr / 10))))
+        noisy = speech + noise
+        rms = float(np.sqrt(np.mean(noisy.astype(np.float64) ** 2)))
+        if rms > 0:
+            g = np.float32(10 ** (rng.uniform(*cfg.level_dbfs) / 20) / rms)
+            noisy, target = noisy * g, target * g
+        if rng.random() < cfg.bandlimit_prob:
+            cutoff = rng.uniform(3400.0, 7000.0)
+            sos = scipy.signal.butter(8, cutoff, fs=SAMPLE_RATE, output="sos")
+            noisy = scipy.signal.sosfilt(sos, noisy).astype(np.float32)
+            target = scipy.signal.sosfilt(sos, target).astype(np.float32)
+        if rng.random() < cfg.clip_prob:
+            th = float(np.quantile(np.abs(noisy), rng.uniform(0.95, 0.995)))
+            if th > 0:
+                noisy = np.clip(noisy, -th, th)
+        return noisy.astype(np.float32), target.astype(np.float32)
+
+    def _noise(self, rng: np.random.Generator, n: int, *, exclude_speaker: str) -> np.ndarray:
+        if rng.random() < self.config.babble_prob:
+            utts = self.corpus.speech[self.part]
+            spk = self.corpus.speakers[self.part]
+            out = np.zeros(n, np.float32)
+            for _ in range(int(rng.integers(3, 8))):
+                for _try in range(10):
+                    j = int(rng.integers(len(utts)))
+                    if spk[j] != exclude_speaker:
+                        break
+                u = _crop(utts[j], n, rng, loop=True)
+                out += u / np.float32(np.sqrt(_active_power(u)) + 1e-6) * np.float32(10 ** (rng.uniform(-6, 0) / 20))
+            return out
+        noises = self.corpus.noise[self.part]
+        return _crop(noises[int(rng.integers(len(noises)))], n, rng, loop=True)
+
+    def batch(self, indices: Sequence[int]) -> Batch:
+        """Examples ``indices`` with their spectra and features."""
+        pairs = [self.example(i) for i in indices]
+        noisy = np.stack([p[0] for p in pairs])
+        clean = np.stack([p[1] for p in pairs])
+        noisy_spec = self.stft.stft(noisy)
+        clean_spec = self.stft.stft(clean)
+        return Batch(
+            features=signal_features(noisy_spec),
+            noisy_spec=noisy_spec.astype(np.complex64),
+            clean_spec=clean_spec.astype(np.complex64),
+            noisy=noisy,
+            clean=clean,
+        )

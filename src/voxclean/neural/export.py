@@ -1,0 +1,125 @@
+"""Export a trained :class:`~voxclean.neural.model.GruMask` to a streaming ONNX model.
+
+The ONNX graph is one frame step with the recurrent state as explicit tensors::
+
+    features  float32 [B, 322]              gains      float32 [B, 161]
+    state     float32 [layers, B, hidden]   state_out  float32 [layers, B, hidden]
+
+so a caller runs it once per 10 ms hop and feeds ``state_out`` back as ``state``.
+The file carries its own description in ``metadata_props`` (read by
+:mod:`voxclean.neural.runtime`): name, format version, sample rate, window, hop,
+FFT size, latency, feature constants, state shape, parameter count and a summary
+of the training data and recipe.
+
+Usage::
+
+    python -m voxclean.neural.export runs/neural/checkpoint.pt src/voxclean/models/gru_mask_16k.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from . import features as F
+from .features import FORMAT_VERSION, feature_spec
+from .model import GruMask, ModelConfig
+
+__all__ = ["FORMAT_VERSION", "export_onnx", "feature_spec", "load_checkpoint_model"]
+
+class _Step(torch.nn.Module):
+    def __init__(self, model: GruMask) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, features: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.step(features, state)
+
+
+def load_checkpoint_model(path: str | Path) -> tuple[GruMask, dict]:
+    """Model and checkpoint dict from a training checkpoint."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model = GruMask(ModelConfig(**ck["config"]["model"]))
+    model.load_state_dict(ck["model"])
+    return model.eval(), ck
+
+
+def export_onnx(
+    model: GruMask,
+    path: str | Path,
+    *,
+    name: str = "gru_mask_16k",
+    train_config: dict | None = None,
+    corpus: dict | None = None,
+    steps: int | None = None,
+    extra: dict | None = None,
+) -> Path:
+    """Write ``model`` as a one-frame ONNX step with metadata; returns the path."""
+    import onnx
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    cfg = model.config
+    tmp = path.with_suffix(".tmp.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            _Step(model),
+            (torch.zeros(1, F.N_FEATURES), model.initial_state(1)),
+            str(tmp),
+            input_names=["features", "state"],
+            output_names=["gains", "state_out"],
+            dynamic_axes={"features": {0: "batch"}, "state": {1: "batch"}, "gains": {0: "batch"}, "state_out": {1: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    proto = onnx.load(str(tmp))
+    tmp.unlink()
+    stft = F.make_stft()
+    meta = {
+        "name": name,
+        "format_version": FORMAT_VERSION,
+        "sample_rate": str(F.SAMPLE_RATE),
+        "win_length": str(stft.win_length),
+        "hop": str(stft.hop),
+        "n_fft": str(stft.n_fft),
+        "latency_samples": str(stft.latency),
+        "latency_ms": str(1000.0 * stft.latency / F.SAMPLE_RATE),
+        "state_shape": json.dumps([cfg.layers, "batch", cfg.hidden]),
+        "n_params": str(model.n_params()),
+        "macs_per_frame": str(model.macs_per_frame()),
+        "features": json.dumps(feature_spec()),
+        "model_config": json.dumps(cfg.to_dict()),
+        "training_data": json.dumps(corpus or {}),
+        "training_steps": str(steps if steps is not None else ""),
+        "training_config": json.dumps(train_config or {}),
+        "torch_version": torch.__version__,
+    }
+    meta.update({k: str(v) for k, v in (extra or {}).items()})
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    proto.doc_string = "voxclean causal GRU mask denoiser, one 10 ms frame per call, explicit GRU state"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m voxclean.neural.export", description="checkpoint -> ONNX")
+    p.add_argument("checkpoint")
+    p.add_argument("output")
+    a = p.parse_args(argv)
+    model, ck = load_checkpoint_model(a.checkpoint)
+    out = export_onnx(model, a.output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"))
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {model.n_params()} parameters, step {ck.get('step')})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

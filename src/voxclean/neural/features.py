@@ -1,0 +1,167 @@
+"""Input features of the neural denoiser, shared by training and inference.
+
+numpy only: the training data pipeline (:mod:`voxclean.neural.data`) and the ONNX
+runtime (:mod:`voxclean.neural.runtime`) both call these functions, so the model
+sees exactly the same features in both places.
+
+Framing is :class:`voxclean.dsp.stft.Stft` at 16 kHz with a 20 ms square-root Hann
+window and a 10 ms hop (320-point FFT, 161 bins). Per frame ``t`` and bin ``k``:
+
+* ``lp[t, k] = log10(|X[t, k]|^2 + POWER_EPS)`` (log power),
+* ``mu[t, k] = a * mu[t-1, k] + (1 - a) * lp[t, k]``, a causal running mean with a
+  time constant of :data:`NORM_TIME_S` (state, starting at :data:`NORM_INIT`),
+* feature ``[0:161]  = (lp - mu) * FEATURE_SCALE`` (each bin against its own
+  history: a running a-posteriori SNR in log units),
+* feature ``[161:322] = (lp - mean_k(mu)) * FEATURE_SCALE`` (the spectral shape
+  with the overall level removed).
+
+Both halves are invariant to the input level once the running mean has settled,
+so the network is trained on -40..-10 dBFS input and works at any level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.signal
+
+from ..dsp.stft import Stft
+
+__all__ = [
+    "SAMPLE_RATE",
+    "FRAME_MS",
+    "HOP_MS",
+    "N_BINS",
+    "N_FEATURES",
+    "FeatureState",
+    "make_stft",
+    "init_feature_state",
+    "frame_features",
+    "signal_features",
+    "top_band_gain",
+    "FORMAT_VERSION",
+    "feature_spec",
+]
+
+#: Rate the model runs at (Hz).
+SAMPLE_RATE = 16000
+#: Analysis window (ms) and hop (ms); latency = FRAME_MS - HOP_MS = 10 ms.
+FRAME_MS = 20.0
+HOP_MS = 10.0
+#: Spectrum size (rfft bins of a 320-point frame).
+N_BINS = 161
+#: Feature vector length per frame.
+N_FEATURES = 2 * N_BINS
+#: Added to |X|^2 before the log (about -140 dB re full scale per bin).
+POWER_EPS = 1e-12
+#: Time constant of the running log-power mean (s).
+NORM_TIME_S = 1.0
+#: Initial value of the running mean (log10 power; about a -40 dBFS speech spectrum).
+NORM_INIT = -4.0
+#: Scale of both feature halves (log10 units -> roughly unit variance).
+FEATURE_SCALE = 0.5
+#: Bins whose mean gain drives the band above 8 kHz at higher rates (6.5-8 kHz).
+TOP_BAND_FIRST_BIN = 130
+
+
+def make_stft() -> Stft:
+    """The model's STFT (16 kHz, 20 ms window, 10 ms hop)."""
+    return Stft(SAMPLE_RATE, frame_ms=FRAME_MS, hop_ms=HOP_MS)
+
+
+def _alpha() -> float:
+    return float(np.exp(-HOP_MS / 1000.0 / NORM_TIME_S))
+
+
+@dataclass
+class FeatureState:
+    """Per-stream feature memory: the running log-power mean ``[shape=(C, N_BINS)]``."""
+
+    mean: np.ndarray
+
+
+def init_feature_state(n_channels: int) -> FeatureState:
+    """Fresh feature state for ``n_channels`` channels."""
+    return FeatureState(mean=np.full((n_channels, N_BINS), NORM_INIT, np.float64))
+
+
+def _log_power(spec: np.ndarray) -> np.ndarray:
+    return np.log10(spec.real**2 + spec.imag**2 + POWER_EPS)
+
+
+def frame_features(spec: np.ndarray, state: FeatureState) -> np.ndarray:
+    """Features of one frame (streaming).
+
+    Parameters
+    ----------
+    spec : np.ndarray [shape=(C, N_BINS)], complex
+        One spectrum per channel from :meth:`Stft.analyze`.
+    state : FeatureState
+        Updated in place.
+
+    Returns
+    -------
+    np.ndarray [shape=(C, N_FEATURES)], float32
+    """
+    lp = _log_power(spec)
+    a = _alpha()
+    state.mean = a * state.mean + (1.0 - a) * lp
+    out = np.empty((lp.shape[0], N_FEATURES), np.float64)
+    out[:, :N_BINS] = lp - state.mean
+    out[:, N_BINS:] = lp - state.mean.mean(axis=1, keepdims=True)
+    return (out * FEATURE_SCALE).astype(np.float32)
+
+
+def signal_features(spec: np.ndarray) -> np.ndarray:
+    """Features of a whole spectrogram (training), equal to the frame loop.
+
+    Parameters
+    ----------
+    spec : np.ndarray [shape=(..., T, N_BINS)], complex
+        Spectrogram on the streaming frame grid (:meth:`Stft.stft`), starting from
+        a fresh state.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., T, N_FEATURES)], float32
+    """
+    lp = _log_power(spec)
+    a = _alpha()
+    zi = np.full(lp.shape[:-2] + (1, lp.shape[-1]), a * NORM_INIT)
+    mean = scipy.signal.lfilter([1.0 - a], [1.0, -a], lp, axis=-2, zi=zi)[0]
+    out = np.concatenate([lp - mean, lp - mean.mean(axis=-1, keepdims=True)], axis=-1)
+    return (out * FEATURE_SCALE).astype(np.float32)
+
+
+def top_band_gain(gains: np.ndarray) -> np.ndarray:
+    """Gain applied to the band above 8 kHz: mean gain of the top bins (6.5-8 kHz).
+
+    Parameters
+    ----------
+    gains : np.ndarray [shape=(..., N_BINS)]
+
+    Returns
+    -------
+    np.ndarray [shape=(...)]
+    """
+    return gains[..., TOP_BAND_FIRST_BIN:].mean(axis=-1)
+
+
+#: Version of the input/output/metadata contract between export and runtime.
+FORMAT_VERSION = "1"
+
+
+def feature_spec() -> dict:
+    """The feature constants (stored in every exported model and checked by the runtime)."""
+    return {
+        "sample_rate": SAMPLE_RATE,
+        "frame_ms": FRAME_MS,
+        "hop_ms": HOP_MS,
+        "n_bins": N_BINS,
+        "n_features": N_FEATURES,
+        "power_eps": POWER_EPS,
+        "norm_time_s": NORM_TIME_S,
+        "norm_init": NORM_INIT,
+        "feature_scale": FEATURE_SCALE,
+    }

@@ -1,0 +1,145 @@
+"""The shipped neural model through its numpy + onnxruntime runtime (no torch needed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import voxclean
+from voxclean import Stream, create, run_offline
+from voxclean.enhance.base import stream_compensated
+from voxclean.neural import features as F
+from voxclean.neural.runtime import NeuralEnhancer, load_model
+
+
+def test_packaged_model_metadata():
+    meta = load_model().metadata
+    assert int(meta["sample_rate"]) == 16000
+    assert int(meta["hop"]) == 160 and int(meta["win_length"]) == 320
+    assert int(meta["latency_samples"]) == 160
+    assert int(meta["n_params"]) <= 1_500_000
+    data = json.loads(meta["training_data"])
+    assert "train" in data["split"]
+    assert meta["name"] and meta["format_version"]
+
+
+def test_packaged_model_is_small():
+    from pathlib import Path
+
+    assert Path(load_model().path).stat().st_size <= 5 * 1024 * 1024
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, voxclean; voxclean.create('neural', 16000); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_signal_features_equal_frame_loop(rng):
+    x = (0.1 * rng.standard_normal((2, 8000))).astype(np.float32)
+    stft = F.make_stft()
+    whole = F.signal_features(stft.stft(x))
+    st, fs = stft.init_state(2), F.init_feature_state(2)
+    loop = np.stack([F.frame_features(stft.analyze(x[:, i : i + 160], st), fs) for i in range(0, 8000, 160)], axis=1)
+    np.testing.assert_allclose(whole, loop, atol=1e-5)
+
+
+def test_streaming_equals_whole_file(noisy_speech, rng):
+    enh = create("neural", 16000)
+    x = noisy_speech[np.newaxis]
+    whole = run_offline(enh, x, 16000)
+    blocks, i = [], 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, 1500))
+        blocks.append(x[:, i : i + n])
+        i += n
+    streamed = np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1)
+    np.testing.assert_array_equal(streamed, whole)
+
+
+@pytest.mark.parametrize("sr", [16000, 48000])
+@pytest.mark.parametrize("kind", ["silence", "dc", "clipped", "full_scale_square"])
+def test_no_nan(sr, kind, rng):
+    n = sr
+    t = np.arange(n) / sr
+    x = {
+        "silence": np.zeros(n),
+        "dc": np.full(n, 0.9),
+        "clipped": np.clip(3 * rng.standard_normal(n), -1, 1),
+        "full_scale_square": np.sign(np.sin(2 * np.pi * 200 * t)),
+    }[kind].astype(np.float32)
+    y = voxclean.enhance(x, sr, method="neural")
+    assert np.isfinite(y).all() and y.shape == x.shape
+    if kind == "silence":
+        assert np.max(np.abs(y)) == 0.0
+
+
+def test_strength_limits_attenuation(noises):
+    noise = noises["aircon"][:32000] * 0.3
+    for strength in (3.0, 12.0):
+        y = voxclean.enhance(noise, 16000, method="neural", strength_db=strength)
+        loss_db = 10 * np.log10(np.mean(noise[3200:] ** 2) / np.mean(y[3200:] ** 2))
+        assert loss_db <= strength + 1.0, (strength, loss_db)
+    strong = voxclean.enhance(noise, 16000, method="neural", strength_db=40.0)
+    weak = voxclean.enhance(noise, 16000, method="neural", strength_db=3.0)
+    assert np.mean(strong**2) < np.mean(weak**2)
+
+
+@pytest.mark.parametrize("sr", [8000, 22050, 44100, 48000])
+def test_bypass_is_identity_at_any_rate(sr, rng):
+    x = (0.1 * rng.standard_normal(sr)).astype(np.float32)
+    y = voxclean.enhance(x, sr, method="neural", strength_db=0.0)
+    np.testing.assert_allclose(y, x, atol=1e-4)
+
+
+@pytest.mark.parametrize("sr", [22050, 48000])
+def test_declared_latency_at_other_rates(sr):
+    enh = create("neural", sr, strength_db=10.0)
+    x = np.zeros((1, sr), np.float32)
+    x[0, sr // 2] = 1.0
+    y = Stream(enh, 1).process(np.concatenate([x, np.zeros((1, enh.latency + enh.block_size), np.float32)], axis=1))
+    assert int(np.argmax(np.abs(y[0]))) - sr // 2 == enh.latency
+
+
+def test_band_above_8k_is_kept_and_attenuated(speech, noises, rng):
+    """At 48 kHz the band above 8 kHz follows the top band's gain: kept with speech, reduced in noise."""
+    import scipy.signal
+
+    from voxclean.io import resample
+
+    sr = 48000
+    s = resample(speech, 16000, sr)
+    hiss = scipy.signal.sosfilt(scipy.signal.butter(8, 9000, "high", fs=sr, output="sos"), rng.standard_normal(s.size))
+    x = (s + 0.02 * hiss).astype(np.float32)
+    y = voxclean.enhance(x, sr, method="neural", strength_db=0.0)
+    sos = scipy.signal.butter(8, 9000, "high", fs=sr, output="sos")
+    hi_in = np.mean(scipy.signal.sosfilt(sos, x) ** 2)
+    np.testing.assert_allclose(np.mean(scipy.signal.sosfilt(sos, y) ** 2), hi_in, rtol=1e-3)
+    y = voxclean.enhance(x, sr, method="neural")
+    hi_out = np.mean(scipy.signal.sosfilt(sos, y) ** 2)
+    assert 0.0 < hi_out < hi_in  # attenuated, not removed
+
+
+def test_channels_have_own_state(noisy_speech, noises):
+    enh = NeuralEnhancer(16000)
+    x = np.stack([noisy_speech, noises["street"][: noisy_speech.size]])
+    both = run_offline(enh, x, 16000)
+    np.testing.assert_array_equal(both[1], run_offline(enh, x[1:], 16000)[0])
+
+
+def test_noise_clip_is_rejected():
+    with pytest.raises(voxclean.ParameterError):
+        create("neural", 16000, noise_clip=np.zeros(1600, np.float32))
+
+
+def test_bad_model_path_raises(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(voxclean.ModelError):
+        NeuralEnhancer(16000, model=str(bad))
+    with pytest.raises(voxclean.ModelError):
+        NeuralEnhancer(16000, model=str(tmp_path / "missing.onnx"))
