@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -66,7 +67,8 @@ def export_onnx(
     model = model.eval()
     cfg = model.config
     tmp = path.with_suffix(".tmp.onnx")
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and legacy-exporter notices; parity is tested instead
         torch.onnx.export(
             _Step(model),
             (torch.zeros(1, F.N_FEATURES), model.initial_state(1)),
