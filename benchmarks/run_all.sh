@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Build the dev set, then run the quality and the speed benchmarks.
+# Usage: benchmarks/run_all.sh [--quick]   (from anywhere; uses the current python)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+quick=()
+if [[ "${1:-}" == "--quick" ]]; then
+    quick=(--quick)
+fi
+python "$here/devset.py" "${quick[@]}"
+python "$here/peers.py"
+python "$here/quality.py" "${quick[@]}"
+python "$here/speed.py" "${quick[@]}"
