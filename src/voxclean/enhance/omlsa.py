@@ -34,7 +34,7 @@ class OmLsaParams(SpectralParams):
     """
 
     name = "omlsa"
-    dd_alpha: float = 0.98
+    dd_alpha: float = 0.92
     xi_min_db: float = -25.0
     q_max: float = 0.998
 

@@ -46,11 +46,12 @@ class SppNoise:
         xi_h1_db: float = 15.0,
         prior_presence: float = 0.5,
         init_s: float = 0.1,
+        alpha: float = 0.8,
     ) -> None:
         self.hop_s = hop_s
         self.xi_h1 = 10.0 ** (xi_h1_db / 10.0)
         self.prior_ratio = prior_presence / (1.0 - prior_presence)
-        self.alpha = scaled_alpha(0.8, hop_s, _REF_HOP_S)
+        self.alpha = scaled_alpha(alpha, hop_s, _REF_HOP_S)
         self.alpha_p = scaled_alpha(0.9, hop_s, _REF_HOP_S)
         self.init_frames = max(1, int(round(init_s / hop_s)))
 
