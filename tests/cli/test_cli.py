@@ -132,9 +132,20 @@ def test_other_rates_and_noise_clip(tmp_path, noisy_speech, noises):
     y = soxr.resample(noisy_speech, 16000, 44100)
     src = _write(tmp_path / "hi.flac", y, sr=44100)
     clip = _write(tmp_path / "clip.wav", noises["aircon"][:16000])
-    assert main(["enhance", str(src), str(tmp_path / "o.flac"), "-q", "--noise-clip", str(clip), "-s", "15"]) == 0
+    clip_args = ["--noise-clip", str(clip), "-s", "15", "-m", "mmse-lsa"]
+    assert main(["enhance", str(src), str(tmp_path / "o.flac"), "-q", *clip_args]) == 0
     assert sf.info(tmp_path / "o.flac").samplerate == 44100
-    assert main(["enhance", str(src), str(tmp_path / "r.flac"), "-q", "--noise-range", "0:0.5"]) == 0
+    assert main(["enhance", str(src), str(tmp_path / "r.flac"), "-q", "--noise-range", "0:0.5", "-m", "wiener"]) == 0
+    assert main(["enhance", str(src), str(tmp_path / "d.flac"), "-q"]) == 0  # default method at 44.1 kHz
+    assert sf.info(tmp_path / "d.flac").frames == sf.info(src).frames
+
+
+def test_noise_clip_with_a_method_that_cannot_use_it(tmp_path, noisy_speech, noises, capsys):
+    src = _write(tmp_path / "x.wav", noisy_speech)
+    clip = _write(tmp_path / "clip.wav", noises["aircon"][:16000])
+    assert main(["enhance", str(src), str(tmp_path / "o.wav"), "-q", "-m", "neural", "--noise-clip", str(clip)]) == 1
+    assert "noise clip" in capsys.readouterr().err
+    assert not (tmp_path / "o.wav").exists()
 
 
 def test_bad_arguments_exit_2(files, capsys):

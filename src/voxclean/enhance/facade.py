@@ -15,7 +15,7 @@ from .base import Enhancer, run_offline
 __all__ = ["DEFAULT_METHOD", "create", "enhance", "list_methods"]
 
 #: Method used when none is named.
-DEFAULT_METHOD = "mmse-lsa"
+DEFAULT_METHOD = "neural"
 
 
 def list_methods() -> list[str]:
