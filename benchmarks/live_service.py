@@ -38,13 +38,14 @@ import numpy as np
 import soundfile as sf
 
 import voxclean
+from voxclean.enhance.facade import DEFAULT_METHOD
 from voxclean.stream import LiveEngine, SimulatedDevice, pcm
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("VOXCLEAN_DATA", ROOT.parent / "shared" / "data"))
 OUT = ROOT / "benchmarks" / "results" / "live_service.md"
 SR = 16000
-BEST_CLASSICAL = "omlsa"
+BEST_CLASSICAL = "mmse-lsa"  # best classical method on the dev set (benchmarks/results/quality.md)
 
 
 def noisy_speech(seconds: float) -> np.ndarray:
@@ -111,13 +112,13 @@ def vm_hwm_mb(pid: int) -> float:
 
 
 # ----------------------------------------------------------------------------- 2. websocket streams
-async def _one_stream(url: str, x: np.ndarray, frame: int, t_start: float, lateness: list[float]) -> None:
+async def _one_stream(url: str, x: np.ndarray, frame: int, t_start: float, lateness: list[float], method: str) -> None:
     from websockets.asyncio.client import connect
 
     async with connect(url, max_size=None, compression=None) as ws:
         sock = ws.transport.get_extra_info("socket")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle delay on small frames
-        await ws.send(json.dumps({"type": "start", "sample_rate": SR, "format": "s16le", "method": BEST_CLASSICAL}))
+        await ws.send(json.dumps({"type": "start", "sample_rate": SR, "format": "s16le", "method": method}))
         json.loads(await ws.recv())
         sent_at: list[float] = []  # send time of frame i
         n_frames = x.shape[0] // frame
@@ -142,17 +143,17 @@ async def _one_stream(url: str, x: np.ndarray, frame: int, t_start: float, laten
         await asyncio.wait_for(task, 30)
 
 
-async def _streams(url: str, n: int, seconds: float) -> list[float]:
+async def _streams(url: str, n: int, seconds: float, method: str) -> list[float]:
     x = noisy_speech(seconds)
     frame = SR // 50  # 20 ms
     lateness: list[float] = []
     t0 = time.perf_counter() + 0.5
     offsets = np.linspace(0, frame / SR, n, endpoint=False)  # clients not in lockstep
-    await asyncio.gather(*(_one_stream(url, x, frame, t0 + o, lateness) for o in offsets))
+    await asyncio.gather(*(_one_stream(url, x, frame, t0 + o, lateness, method) for o in offsets))
     return lateness
 
 
-def bench_ws(seconds: float, max_n: int) -> list[str]:
+def bench_ws(seconds: float, max_n: int, method: str) -> list[str]:
     port = free_port()
     proc = start_server(port, "--max-streams", "10000")
     rows = ["| streams | outputs | late (> 20 ms) | lateness p50 ms | p99 ms | max ms | server CPU % |",
@@ -163,7 +164,7 @@ def bench_ws(seconds: float, max_n: int) -> list[str]:
         while n <= max_n:
             cpu0 = _cpu_s(proc.pid)
             t0 = time.perf_counter()
-            lat = np.array(asyncio.run(_streams(f"ws://127.0.0.1:{port}/v1/stream", n, seconds)))
+            lat = np.array(asyncio.run(_streams(f"ws://127.0.0.1:{port}/v1/stream", n, seconds, method)))
             cpu = 100 * (_cpu_s(proc.pid) - cpu0) / (time.perf_counter() - t0)
             late = int((lat > 0.020).sum())
             rows.append(f"| {n} | {lat.size} | {late} ({100 * late / lat.size:.2f} %) | {1000 * np.median(lat):.2f} | "
@@ -181,7 +182,7 @@ def bench_ws(seconds: float, max_n: int) -> list[str]:
         proc.wait(10)
     rows.append("")
     rows.append(f"**Largest tested count with no late output: {best} concurrent real-time streams; with under 1 % "
-                f"late: {best1}** ({BEST_CLASSICAL}, 16 kHz mono s16le, 20 ms frames; server and clients share "
+                f"late: {best1}** ({method}, 16 kHz mono s16le, 20 ms frames; server and clients share "
                 f"the machine's {os.cpu_count()} cores with other jobs, load average {os.getloadavg()[0]:.1f}).")
     return rows
 
@@ -288,7 +289,8 @@ def main() -> None:
             lines += bench_live(2 if q else 8) + [""]
         if "ws" not in skip:
             lines += ["## Concurrent WebSocket streams (real time, one server process)", ""]
-            lines += bench_ws(3 if q else 10, 16 if q else args.max_streams) + [""]
+            for method in (DEFAULT_METHOD, BEST_CLASSICAL):
+                lines += [f"### {method}", ""] + bench_ws(3 if q else 10, 16 if q else args.max_streams, method) + [""]
         if "batch" not in skip:
             lines += ["## Batch throughput (`voxclean enhance IN -o OUT -j N`, omlsa)", ""]
             lines += bench_batch(tmp, 4 if q else 12, 30 if q else 300) + [""]
