@@ -29,14 +29,7 @@ from __future__ import annotations
 
 import os
 
-for _var in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-):
-    os.environ[_var] = "1"
+import _one_thread  # noqa: E402,F401  (before numpy: single-threaded timings)
 
 import argparse  # noqa: E402
 import datetime as _dt  # noqa: E402

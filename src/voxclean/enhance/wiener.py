@@ -42,31 +42,42 @@ class DecisionDirectedParams(SpectralParams):
 
 
 class DecisionDirectedEnhancer(SpectralEnhancer):
-    """Base of the Wiener/MMSE/LSA enhancers: tracks ``G_prev`` and ``gamma_prev``."""
+    """Base of the Wiener/MMSE/LSA/OM-LSA enhancers: tracks ``G_prev`` and ``gamma_prev``."""
 
     Params = DecisionDirectedParams
+
+    def __init__(self, sample_rate: int, params: DecisionDirectedParams | None = None, **kw: Any) -> None:
+        super().__init__(sample_rate, params, **kw)
+        self._xi_min = 10.0 ** (self._params.xi_min_db / 10.0)
 
     def _init_gain_state(self, n_channels: int, n_bins: int) -> dict[str, Any]:
         shape = (n_channels, n_bins)
         return {"gain": np.ones(shape), "gamma": np.ones(shape)}
 
+    def _a_priori_snr(self, power: np.ndarray, noise: np.ndarray, g: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Decision-directed a priori SNR ``xi`` and a posteriori SNR ``gamma`` of one frame."""
+        p = self._params
+        gamma = power / (noise + EPS)
+        xi = decision_directed(g["gain"], g["gamma"], gamma, alpha=p.dd_alpha, xi_min=self._xi_min)
+        if p.two_step:
+            # two-step refinement (Plapous, Marro & Scalart 2006): re-estimate xi from
+            # the Wiener gain of the decision-directed xi, which removes its one-frame lag
+            xi = np.maximum(wiener_gain(xi) ** 2 * gamma, self._xi_min)
+        return xi, gamma
+
+    @staticmethod
+    def _remember(g: dict[str, Any], gain: np.ndarray, gamma: np.ndarray) -> None:
+        """Keep this frame's gain and a posteriori SNR for the next decision-directed step."""
+        g["gain"] = gain
+        g["gamma"] = np.minimum(gamma, 1e6)
+
     def _rule(self, xi: np.ndarray, gamma: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _gain(self, power: np.ndarray, noise: np.ndarray, state: SpectralState) -> np.ndarray:
-        p = self._params
-        g = state.gain
-        gamma = power / (noise + EPS)
-        xi = decision_directed(
-            g["gain"], g["gamma"], gamma, alpha=p.dd_alpha, xi_min=10.0 ** (p.xi_min_db / 10.0)
-        )
-        if p.two_step:
-            # two-step refinement (Plapous, Marro & Scalart 2006): re-estimate xi from
-            # the Wiener gain of the decision-directed xi, which removes its one-frame lag
-            xi = np.maximum(wiener_gain(xi) ** 2 * gamma, 10.0 ** (p.xi_min_db / 10.0))
+        xi, gamma = self._a_priori_snr(power, noise, state.gain)
         gain = self._rule(xi, gamma)
-        g["gain"] = gain
-        g["gamma"] = np.minimum(gamma, 1e6)
+        self._remember(state.gain, gain, gamma)
         return gain.copy()
 
 

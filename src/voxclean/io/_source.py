@@ -77,8 +77,12 @@ class Source:
         raise NotImplementedError
 
     def skip(self, n: int) -> None:
-        """Advance ``n`` frames (fewer at the end of the file)."""
-        raise NotImplementedError
+        """Advance ``n`` frames (fewer at the end of the file) by reading and discarding."""
+        while n > 0:
+            got = self.read(min(n, 1 << 16)).shape[1]
+            if got == 0:
+                break
+            n -= got
 
     def close(self) -> None:
         """Release the file; idempotent."""
@@ -131,11 +135,7 @@ class _SoundFileSource(Source):
                 return
             except _SF_ERRORS:
                 pass  # fall back to reading
-        while n > 0:
-            got = self.read(min(n, 1 << 16)).shape[1]
-            if got == 0:
-                break
-            n -= got
+        super().skip(n)
 
     def close(self) -> None:
         self._f.close()
@@ -167,13 +167,6 @@ class _ContainerSource(Source):
     def read(self, n: int) -> Audio:
         self._fill(n)
         return self._buf.pop(n if n >= 0 else self._buf.size)
-
-    def skip(self, n: int) -> None:
-        while n > 0:
-            got = self.read(min(n, 1 << 16)).shape[1]
-            if got == 0:
-                break
-            n -= got
 
     def close(self) -> None:
         self._close()
