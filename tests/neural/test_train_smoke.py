@@ -75,3 +75,18 @@ def test_recipe_config_loads():
 
     cfg = load_config(Path(__file__).resolve().parents[2] / "recipes" / "neural" / "config.toml")
     assert cfg.mix.snr_db == (-5.0, 25.0) and cfg.threads == 1
+
+
+def test_warm_restart_keeps_the_earlier_schedule():
+    """A run extended with ``restarts`` takes the earlier run's learning rates up to the restart."""
+    import types
+
+    first = types.SimpleNamespace(cfg=TrainConfig(max_steps=1000, warmup_steps=50, lr=1e-3, lr_final=1e-5))
+    longer = types.SimpleNamespace(cfg=TrainConfig(max_steps=3000, warmup_steps=50, lr=1e-3, lr_final=1e-5,
+                                                   restarts=(1000,), restart_lr=2e-4))
+    assert [Trainer.lr_at(first, s) for s in range(1000)] == [Trainer.lr_at(longer, s) for s in range(1000)]
+    assert Trainer.lr_at(longer, 1000) < Trainer.lr_at(longer, 999) + 1e-5  # warm-up again from near zero
+    assert Trainer.lr_at(longer, 1049) == pytest.approx(2e-4)  # peak of the second cycle
+    assert Trainer.lr_at(longer, 2999) == pytest.approx(1e-5, rel=1e-3)  # decays to lr_final at the end
+    rates = [Trainer.lr_at(longer, s) for s in range(1050, 3000)]
+    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))

@@ -45,6 +45,8 @@ class TrainConfig:
     lr: float = 1e-3
     lr_final: float = 5e-5
     warmup_steps: int = 200
+    restarts: tuple[int, ...] = ()
+    restart_lr: float = 3e-4
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -122,11 +124,22 @@ class Trainer:
 
     # -- schedule, checkpoints -------------------------------------------------
     def lr_at(self, step: int) -> float:
+        """Learning rate of ``step``: linear warm-up, then cosine decay to ``lr_final``.
+
+        Each step in ``restarts`` starts a new cycle (warm-up to ``restart_lr``, cosine
+        decay to ``lr_final`` at the next restart or ``max_steps``), so a longer run that
+        continues an earlier one keeps the earlier steps' schedule exactly.
+        """
         c = self.cfg
-        if step < c.warmup_steps:
-            return c.lr * (step + 1) / c.warmup_steps
-        t = min(1.0, (step - c.warmup_steps) / max(1, c.max_steps - c.warmup_steps))
-        return c.lr_final + 0.5 * (c.lr - c.lr_final) * (1 + math.cos(math.pi * t))
+        bounds = [0, *sorted(r for r in c.restarts if 0 < r < c.max_steps), c.max_steps]
+        i = max(k for k in range(len(bounds) - 1) if bounds[k] <= step) if step < c.max_steps else len(bounds) - 2
+        start, end = bounds[i], bounds[i + 1]
+        peak = c.lr if i == 0 else c.restart_lr
+        local = step - start
+        if local < c.warmup_steps:
+            return peak * (local + 1) / c.warmup_steps
+        t = min(1.0, (local - c.warmup_steps) / max(1, end - start - c.warmup_steps))
+        return c.lr_final + 0.5 * (peak - c.lr_final) * (1 + math.cos(math.pi * t))
 
     def state_dict(self) -> dict:
         return {
