@@ -7,7 +7,7 @@ import pytest
 
 import voxclean
 from voxclean import Stream, create, run_offline
-from voxclean.enhance.base import stream_compensated
+from voxclean.enhance.base import process_streams, stream_compensated
 
 METHODS = voxclean.list_methods()
 
@@ -50,6 +50,30 @@ def test_raw_stream_output_is_offline_delayed(method, noisy_speech, rng):
     lat = enh.latency
     n = live.shape[1] - lat
     np.testing.assert_array_equal(live[:, lat:], offline[:, :n])
+
+
+@pytest.mark.parametrize("sr", [16000, 44100])
+def test_batched_streams_equal_separate_streams(method, sr, noisy_speech, noises, rng):
+    """Streams of one enhancer pushed together (a server batching its sessions) equal separate streams."""
+    enh = create(method, sr)
+    base = noisy_speech[:24000] if sr == 16000 else voxclean.io.resample(noisy_speech[:24000], 16000, sr)
+    other = noises["street"][: base.size]
+    signals = [base[None], np.stack([other, base]), np.roll(base, 999)[None], (0.3 * other)[None]]
+    alone = [Stream(enh, x.shape[0]) for x in signals]
+    together = [Stream(enh, x.shape[0]) for x in signals]
+    pos = [0] * len(signals)
+    got_alone: list[list[np.ndarray]] = [[] for _ in signals]
+    got_together: list[list[np.ndarray]] = [[] for _ in signals]
+    while min(pos) < base.size:
+        chunks = [x[:, p : p + int(rng.integers(0, 1200))] for x, p in zip(signals, pos, strict=True)]
+        for i, (s, c) in enumerate(zip(alone, chunks, strict=True)):
+            got_alone[i].append(s.process(c))
+        for i, y in enumerate(process_streams(together, chunks)):
+            got_together[i].append(y)
+        pos = [p + c.shape[1] for p, c in zip(pos, chunks, strict=True)]
+    for a, b in zip(got_alone, got_together, strict=True):
+        np.testing.assert_array_equal(np.concatenate(b, axis=1), np.concatenate(a, axis=1))
+        assert np.concatenate(a, axis=1).shape[1] > base.size // 2
 
 
 @pytest.mark.parametrize("sr", [8000, 44100])

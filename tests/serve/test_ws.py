@@ -145,3 +145,38 @@ def test_two_streams_keep_separate_state(server, noisy_speech, noises):
     for k in range(2):
         ref = voxclean.run_offline(voxclean.create("omlsa", 16000), xs[k], 16000)
         np.testing.assert_allclose(outs[k][0, 256:], ref, atol=1e-6)
+
+
+def test_concurrent_neural_streams_are_batched_and_exact(noisy_speech, speech, noises):
+    """Six sessions of the neural default share one enhancer; their blocks are batched, outputs stay exact."""
+    import re
+
+    import httpx
+
+    from voxclean.serve import ServeConfig
+
+    from .conftest import Server
+
+    n = 16000
+    xs = [noisy_speech[:n], speech[:n], (0.3 * noises["street"][:n]).astype(np.float32),
+          np.roll(noisy_speech, 4000)[:n], (noisy_speech[:n] * 0.1).astype(np.float32), np.zeros(n, np.float32)]
+    with Server(ServeConfig(max_streams=8, batch_window_ms=5.0)) as srv, contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(_connect(srv)) for _ in xs]
+        for ws in socks:
+            assert _hello(ws, format="f32le")["method"] == "neural"
+        for i in range(0, n, 320):  # interleaved 20 ms frames, as concurrent real-time clients send them
+            for x, ws in zip(xs, socks, strict=True):
+                ws.send(pcm.encode(x[None, i : i + 320], "f32le"))
+        outs = []
+        for ws in socks:
+            ws.send(json.dumps({"type": "end"}))
+            msgs, code = _closed(ws)
+            assert code == 1000
+            outs.append(pcm.decode(b"".join(m for m in msgs if isinstance(m, bytes)), "f32le", 1))
+        text = httpx.get(f"{srv.http}/metrics").text
+    enh = voxclean.create("neural", 16000)
+    for x, y in zip(xs, outs, strict=True):
+        np.testing.assert_allclose(y[0, enh.latency :], voxclean.run_offline(enh, x, 16000), atol=1e-6)
+    chunks = int(re.search(r"voxclean_stream_chunks_total (\d+)", text).group(1))
+    batches = int(re.search(r'voxclean_processing_seconds_count\{endpoint="/v1/stream"\} (\d+)', text).group(1))
+    assert chunks >= len(xs) * n // 320 and batches < chunks / 2  # most blocks went through in shared batches

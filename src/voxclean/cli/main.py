@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--idle-timeout-s", type=float, default=30.0, metavar="S", help="close silent streams after S")
     sv.add_argument("--stream-timeout-s", type=float, default=4 * 3600.0, metavar="S", help="longest stream")
     sv.add_argument("--request-timeout-s", type=float, default=3600.0, metavar="S", help="longest upload processing")
+    sv.add_argument("--batch-window-ms", type=float, default=4.0, metavar="MS",
+                    help="with 4+ streams on one method, wait up to MS for other streams' blocks and process them "
+                         "as one batch (default 4; 0: never wait)")
     sv.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
     s = sub.add_parser("score", help="score enhanced audio against clean references",
@@ -457,7 +460,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     cfg = ServeConfig(max_streams=args.max_streams, max_jobs=args.max_jobs,
                       max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), max_duration_s=args.max_duration_s,
                       idle_timeout_s=args.idle_timeout_s, stream_timeout_s=args.stream_timeout_s,
-                      request_timeout_s=args.request_timeout_s)
+                      request_timeout_s=args.request_timeout_s, batch_window_ms=args.batch_window_ms)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"{PROG}: warning: listening on {args.host}: other machines can reach the service "
               "(it has no authentication)", file=sys.stderr)

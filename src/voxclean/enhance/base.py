@@ -21,7 +21,7 @@ from .._validate import as_ct, restore_shape, valid_audio, valid_sr
 from ..config import Params
 from ..errors import ChannelError, SampleRateError
 
-__all__ = ["Enhancer", "Stream", "run_offline", "stream_compensated"]
+__all__ = ["Enhancer", "Stream", "process_many", "process_streams", "run_offline", "stream_compensated"]
 
 
 @runtime_checkable
@@ -62,6 +62,39 @@ class Enhancer(Protocol):
         """The stage's parameters (a frozen, serializable dataclass)."""
         ...
 
+    # Optional (not part of the runtime check): ``process_many(blocks, states) -> list``
+    # processes one block for each of several independent streams at once (a server
+    # batching its streams); see :func:`process_many`.
+
+
+def process_many(enhancer: Enhancer, blocks: list[Audio], states: list[Any]) -> list[Audio]:
+    """Process one block for each of several streams of the same enhancer.
+
+    Uses the enhancer's own ``process_many`` when it has one (vectorized across
+    streams, e.g. one neural network call for all of them), otherwise calls
+    :meth:`Enhancer.process` once per stream. Either way each output equals what
+    ``process`` would return for that stream alone, and each state advances as if
+    its stream had been processed alone.
+
+    Parameters
+    ----------
+    enhancer : Enhancer
+    blocks : list of np.ndarray [shape=(C_i, block_size)]
+        One block per stream; channel counts may differ between streams.
+    states : list
+        The matching per-stream states (from ``enhancer.init_state``), mutated.
+
+    Returns
+    -------
+    list of np.ndarray [shape=(C_i, block_size)], float32
+    """
+    if len(blocks) != len(states):
+        raise ValueError(f"{len(blocks)} blocks for {len(states)} states")
+    batched = getattr(enhancer, "process_many", None)
+    if batched is not None and len(blocks) > 1:
+        return list(batched(blocks, states))
+    return [enhancer.process(b, s) for b, s in zip(blocks, states, strict=True)]
+
 
 def check_channels(enhancer: Enhancer, n_channels: int) -> None:
     """Raise :class:`ChannelError` when ``enhancer`` cannot take ``n_channels`` channels."""
@@ -100,23 +133,73 @@ class Stream:
 
     def process(self, x: Audio) -> Audio:
         """Push samples ``[shape=(C, n)]``, any ``n >= 0``; return finished samples ``[shape=(C, m)]``."""
+        blocks = self._blocks(x)
+        out = np.empty((self.n_channels, len(blocks) * self.enhancer.block_size), np.float32)
+        bs = self.enhancer.block_size
+        for i, b in enumerate(blocks):
+            out[:, i * bs : (i + 1) * bs] = self.enhancer.process(b, self.state)
+        return out
+
+    def _blocks(self, x: Audio) -> list[np.ndarray]:
+        """Check and rebuffer ``x``: the complete blocks it finishes (the rest stays pending)."""
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2 or x.shape[0] != self.n_channels:
             raise ChannelError(f"block shape {x.shape} does not match n_channels={self.n_channels}")
         bad = ~np.isfinite(x)
         if bad.any():
             if self.nonfinite_count == 0:
-                warnings.warn("non-finite input samples replaced by 0", RuntimeWarning, stacklevel=2)
+                warnings.warn("non-finite input samples replaced by 0", RuntimeWarning, stacklevel=3)
             self.nonfinite_count += int(bad.sum())
             x = np.where(bad, 0.0, x).astype(np.float32)
         buf = np.concatenate([self._pending, x], axis=1) if self._pending.shape[1] else x
         bs = self.enhancer.block_size
         n_blocks = buf.shape[1] // bs
-        out = np.empty((self.n_channels, n_blocks * bs), np.float32)
-        for i in range(n_blocks):
-            out[:, i * bs : (i + 1) * bs] = self.enhancer.process(buf[:, i * bs : (i + 1) * bs], self.state)
         self._pending = buf[:, n_blocks * bs :].copy()
-        return out
+        return [buf[:, i * bs : (i + 1) * bs] for i in range(n_blocks)]
+
+
+def process_streams(streams: list[Stream], xs: list[Audio]) -> list[Audio]:
+    """Push one chunk into each of several streams that share one enhancer, batched.
+
+    Equivalent to ``[s.process(x) for s, x in zip(streams, xs)]``, but the blocks
+    of all streams go through :func:`process_many` together, so an enhancer with a
+    vectorized ``process_many`` runs once per block index instead of once per stream.
+
+    Parameters
+    ----------
+    streams : list of Stream
+        Streams of the same enhancer object (``streams[i].enhancer is streams[0].enhancer``).
+    xs : list of np.ndarray [shape=(C_i, n_i)]
+        The new samples of each stream (any lengths).
+
+    Returns
+    -------
+    list of np.ndarray [shape=(C_i, m_i)], float32
+        The finished samples of each stream.
+
+    Raises
+    ------
+    ValueError
+        The streams do not share one enhancer, or the list lengths differ.
+    ChannelError
+        A chunk's channel count does not match its stream.
+    """
+    if len(streams) != len(xs):
+        raise ValueError(f"{len(xs)} chunks for {len(streams)} streams")
+    if not streams:
+        return []
+    enh = streams[0].enhancer
+    if any(s.enhancer is not enh for s in streams):
+        raise ValueError("process_streams needs streams of one shared enhancer object")
+    blocks = [s._blocks(x) for s, x in zip(streams, xs, strict=True)]
+    bs = enh.block_size
+    outs = [np.empty((s.n_channels, len(b) * bs), np.float32) for s, b in zip(streams, blocks, strict=True)]
+    for k in range(max(len(b) for b in blocks)):
+        idx = [i for i, b in enumerate(blocks) if len(b) > k]
+        ys = process_many(enh, [blocks[i][k] for i in idx], [streams[i].state for i in idx])
+        for i, y in zip(idx, ys, strict=True):
+            outs[i][:, k * bs : (k + 1) * bs] = y
+    return outs
 
 
 def stream_compensated(

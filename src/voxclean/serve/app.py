@@ -31,6 +31,7 @@ from starlette.routing import Route, WebSocketRoute
 from ..enhance.facade import DEFAULT_METHOD
 from ..errors import AudioFileError, ParameterError
 from ..registry import method_names
+from .batching import EnhancerCache
 from .limits import ServeConfig
 from .metrics import Metrics
 from .schemas import OUTPUT_FORMATS, ProtocolError, error_body, openapi
@@ -81,6 +82,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.config = cfg
     app.state.metrics = Metrics()
+    app.state.enhancers = EnhancerCache(on_batch=app.state.metrics.stream_batch, window_s=cfg.batch_window_ms / 1000.0)
     app.state.tmp_root = None
     return app
 

@@ -37,6 +37,10 @@ class ServeConfig:
         Highest sample rate a stream may declare, in Hz.
     max_channels : int
         Most channels a stream or upload may have.
+    batch_window_ms : float >= 0
+        When at least 4 streams share one enhancer, a chunk waits up to this long
+        for other streams' chunks so that they are processed as one batch (adds at
+        most this much latency; 0: never wait).
     tmp_dir : str or None
         Where uploads are spooled (a private folder is made inside); None: the system default.
     """
@@ -51,12 +55,16 @@ class ServeConfig:
     max_frame_s: float = 1.0
     max_stream_rate: int = 48000
     max_channels: int = 8
+    batch_window_ms: float = 4.0
     tmp_dir: str | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.name != "tmp_dir" and not (isinstance(v, (int, float)) and v > 0):
+            if f.name == "batch_window_ms":
+                if not (isinstance(v, (int, float)) and v >= 0):
+                    raise ParameterError(f"{f.name}={v!r} must be >= 0")
+            elif f.name != "tmp_dir" and not (isinstance(v, (int, float)) and v > 0):
                 raise ParameterError(f"{f.name}={v!r} must be > 0")
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Metrics:
         self.processing_n: dict[str, int] = defaultdict(int)
         self.audio_s: dict[str, float] = defaultdict(float)
         self.active_streams = 0
+        self.stream_chunks = 0
         self.active_jobs = 0
 
     def request(self, endpoint: str, status: int | str) -> None:
@@ -40,6 +41,14 @@ class Metrics:
             self.processing_s[endpoint] += seconds
             self.processing_n[endpoint] += 1
             self.audio_s[endpoint] += audio_s
+
+    def stream_batch(self, seconds: float, audio_s: float, n_chunks: int) -> None:
+        """One batch of WebSocket chunks (``n_chunks`` streams, ``audio_s`` of audio in all) processed."""
+        with self._lock:
+            self.processing_s["/v1/stream"] += seconds
+            self.processing_n["/v1/stream"] += 1
+            self.audio_s["/v1/stream"] += audio_s
+            self.stream_chunks += n_chunks
 
     def render(self) -> str:
         """The exposition text."""
@@ -58,7 +67,10 @@ class Metrics:
                       "# TYPE voxclean_active_streams gauge", f"voxclean_active_streams {self.active_streams}",
                       "# HELP voxclean_active_jobs Uploads being enhanced now.",
                       "# TYPE voxclean_active_jobs gauge", f"voxclean_active_jobs {self.active_jobs}",
-                      "# HELP voxclean_processing_seconds Time spent enhancing (uploads: per file; streams: per frame).",
+                      "# HELP voxclean_stream_chunks_total WebSocket chunks processed (several per batch under load).",
+                      "# TYPE voxclean_stream_chunks_total counter", f"voxclean_stream_chunks_total {self.stream_chunks}",
+                      "# HELP voxclean_processing_seconds Time spent enhancing (uploads: per file; streams: per "
+                      "batch of concurrent streams' chunks).",
                       "# TYPE voxclean_processing_seconds summary"]
             for e in sorted(self.processing_s):
                 lines.append(f"voxclean_processing_seconds_sum{_labels(endpoint=e)} {self.processing_s[e]:.6f}")

@@ -10,6 +10,10 @@ Protocol (see :func:`voxclean.serve.schemas.openapi` for the text shown to users
    ``{"type": "end", "samples_in", "samples_out"}`` and close 1000. The first ``latency_samples``
    output samples of the session are the enhancer's delay: dropping them aligns output with input.
 
+Sessions with the same method, rate, strength and parameters share one enhancer,
+and their chunks are processed in batches (:mod:`voxclean.serve.batching`); each
+session's output is the same as if it were alone.
+
 Any client mistake is answered with a JSON ``{"type": "error"}`` message and a close code
 (:data:`voxclean.serve.schemas.CLOSE`); the server never stops for it.
 """
@@ -26,12 +30,12 @@ import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..enhance.base import Stream
-from ..enhance.facade import create
 from ..errors import VoxcleanError
 from ..stream import pcm
+from .batching import StreamBatcher
 from .limits import ServeConfig
 from .metrics import Metrics
-from .schemas import CLOSE, ProtocolError, error_body, parse_stream_config
+from .schemas import CLOSE, ProtocolError, StreamConfig, error_body, parse_stream_config
 
 __all__ = ["stream_endpoint"]
 
@@ -100,10 +104,21 @@ async def _session(ws: WebSocket, cfg: ServeConfig, m: Metrics, deadline: float)
         raise ProtocolError("bad_config", "the first message must be the JSON start message, not binary audio")
     sc = parse_stream_config(msg["text"], cfg)
     try:
-        enh = create(sc.method, sc.sample_rate, strength_db=sc.strength, **sc.params)
+        batcher = ws.app.state.enhancers.get(sc.method, sc.sample_rate, sc.strength, sc.params)
+        enh = batcher.enhancer
         stream = Stream(enh, sc.channels)
     except (VoxcleanError, TypeError, ValueError) as exc:
         raise ProtocolError("bad_config", f"cannot build method={sc.method!r}: {exc}") from None
+    batcher.attach()
+    try:
+        await _stream_loop(ws, cfg, m, deadline, batcher, stream, sc)
+    finally:
+        batcher.detach()
+
+
+async def _stream_loop(ws: WebSocket, cfg: ServeConfig, m: Metrics, deadline: float, batcher: StreamBatcher,
+                       stream: Stream, sc: StreamConfig) -> None:
+    enh = batcher.enhancer
     sr, ch, fmt = sc.sample_rate, sc.channels, sc.format
     frame_bytes = pcm.bytes_per_sample(fmt) * ch
     max_bytes = max(1, int(cfg.max_frame_s * sr)) * frame_bytes
@@ -127,9 +142,7 @@ async def _session(ws: WebSocket, cfg: ServeConfig, m: Metrics, deadline: float)
                 raise ProtocolError("bad_frame", f"binary frame of {len(data)} bytes is not a whole number of "
                                     f"{frame_bytes}-byte frames ({fmt} x {ch} ch)", close=CLOSE["bad_data"])
             x = pcm.decode(data, fmt, ch)
-            t0 = time.perf_counter()
-            y = stream.process(x)
-            m.processed(STREAM, time.perf_counter() - t0, x.shape[1] / sr)
+            y = await batcher.process(stream, x)  # batched with other sessions' chunks; metrics per batch
             n_in += x.shape[1]
             if y.shape[1]:
                 n_out += y.shape[1]
@@ -144,7 +157,7 @@ async def _session(ws: WebSocket, cfg: ServeConfig, m: Metrics, deadline: float)
         if kind == "end":
             want = n_in + enh.latency - n_out  # every input sample out, with the declared delay in front
             if want > 0:
-                y = stream.process(np.zeros((ch, enh.latency + enh.block_size), np.float32))[:, :want]
+                y = (await batcher.process(stream, np.zeros((ch, enh.latency + enh.block_size), np.float32)))[:, :want]
                 n_out += y.shape[1]
                 await ws.send_bytes(pcm.encode(y, fmt))
             await ws.send_json({"type": "end", "samples_in": n_in, "samples_out": n_out,
