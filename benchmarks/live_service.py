@@ -8,7 +8,8 @@ project's environment active (the service needs ``pip install -e ".[serve]"``):
 1. Live engine: every method through :class:`voxclean.stream.LiveEngine` driven by a
    simulated duplex device at real time (real noisy speech from ../shared), default
    device block (half the enhancer block): algorithmic/buffering/total latency, block
-   processing time p50/p99/max, underruns.
+   processing time p50/p99/max, underruns. Then one long run (``--long-s``, default
+   10 minutes) of the neural default with 10 ms device blocks.
 2. WebSocket streams: ``voxclean serve`` in a child process (127.0.0.1); N clients in
    one asyncio process each send 20 ms s16le frames at real time. An output is *late*
    when it arrives more than one frame period (20 ms) after the input frame that
@@ -79,6 +80,27 @@ def bench_live(seconds: float) -> list[str]:
                     f"{r.block_p50_ms:.3f} | {r.block_p99_ms:.3f} | {r.block_max_ms:.3f} | {r.block_budget_ms:.1f} | "
                     f"{r.underruns} | {r.overruns} |")
         print(rows[-1], flush=True)
+    return rows
+
+
+def bench_live_long(seconds: float, method: str) -> list[str]:
+    """One long real-time run: ``method`` with 10 ms device blocks (the enhancer block at 16 kHz)."""
+    x = noisy_speech(60)
+    x = np.tile(x, int(np.ceil(seconds * SR / x.size)))[: int(seconds * SR)][None]
+    enh = voxclean.create(method, SR)
+    eng = LiveEngine(enh, device_block=SR // 100)
+    dev = SimulatedDevice(x, eng.device_block, SR, tail=eng.delay_frames)
+    t0 = time.perf_counter()
+    with eng:
+        dev.run(eng)
+    wall = time.perf_counter() - t0
+    r = eng.report()
+    rows = ["| method | audio s | wall s | device block | algorithmic ms | buffering ms | total ms | block p50 ms | "
+            "block p99 ms | block max ms | blocks | underruns | overruns |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            f"| {method} | {x.shape[1] / SR:.0f} | {wall:.0f} | {r.device_block} | {r.algorithmic_ms:.1f} | "
+            f"{r.buffering_ms:.1f} | {r.total_ms:.1f} | {r.block_p50_ms:.3f} | {r.block_p99_ms:.3f} | "
+            f"{r.block_max_ms:.3f} | {r.blocks} | {r.underruns} | {r.overruns} |"]
+    print(rows[-1], flush=True)
     return rows
 
 
@@ -299,7 +321,8 @@ def bench_memory(tmp: Path, hours: float) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="short runs (smoke test)")
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: live,ws,batch,memory")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: live,long,ws,batch,memory")
+    ap.add_argument("--long-s", type=float, default=600.0, help="length of the long live run (s)")
     ap.add_argument("--max-streams", type=int, default=512)
     ap.add_argument("--out", type=Path, default=OUT, help=f"markdown file to write (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
@@ -317,6 +340,10 @@ def main() -> None:
                       f"{2 if q else 8} s per method; total = algorithmic + buffering (device block + the output's "
                       "initial silence: device block + enhancer block - gcd); budget = one enhancer block.", ""]
             lines += bench_live(2 if q else 8) + [""]
+        if "long" not in skip:
+            n = 10 if q else args.long_s
+            lines += [f"## Long live run ({DEFAULT_METHOD}, {n:g} s at real time, 10 ms device blocks)", ""]
+            lines += bench_live_long(n, DEFAULT_METHOD) + [""]
         if "ws" not in skip:
             lines += ["## Concurrent WebSocket streams (real time, one server process)", ""]
             for method in (DEFAULT_METHOD, BEST_CLASSICAL):
