@@ -7,7 +7,17 @@ and write files, :mod:`voxclean.metrics` measures. Every stage is an
 
 from __future__ import annotations
 
-from .enhance import Enhancer, Pipeline, Stream, create, enhance, enhance_file, list_methods, run_offline
+from .enhance import (
+    Enhancer,
+    Pipeline,
+    Stream,
+    create,
+    enhance,
+    enhance_file,
+    list_methods,
+    process_streams,
+    run_offline,
+)
 from .errors import (
     AudioFileError,
     ChannelError,
@@ -26,6 +36,7 @@ __all__ = [
     "list_methods",
     "run_offline",
     "Stream",
+    "process_streams",
     "Pipeline",
     "Enhancer",
     "load",

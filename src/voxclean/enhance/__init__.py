@@ -1,6 +1,6 @@
 """Enhancers, the Enhancer protocol, pipelines and the offline/streaming drivers."""
 
-from .base import Enhancer, Stream, run_offline, stream_compensated
+from .base import Enhancer, Stream, process_streams, run_offline, stream_compensated
 from .facade import create, enhance, list_methods
 from .file import FileResult, enhance_file
 from .gating import SpectralGate
@@ -13,6 +13,7 @@ from .wiener import Wiener
 __all__ = [
     "Enhancer",
     "Stream",
+    "process_streams",
     "run_offline",
     "stream_compensated",
     "create",
