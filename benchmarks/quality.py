@@ -379,7 +379,46 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--methods", default=None, help="comma list of systems (noisy is always added)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for scoring")
     ap.add_argument("--out", type=Path, default=RESULTS, help="output folder")
+    ap.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+                    help="also report the systems of DIR/quality.csv that this run does not score (their "
+                         "per-item rows and, from DIR/quality.md, their RTF), e.g. peers that did not change")
     return ap.parse_args(argv)
+
+
+def reuse_rows(folder: Path, items: Sequence[Item], skip: Sequence[str]) -> tuple[list[dict[str, object]], dict[str, float], list[str]]:
+    """Rows, RTFs and names of the systems in an earlier report that are not in ``skip``.
+
+    Only rows of the current dev-set items are taken, and every item must be there
+    (the earlier run must have used the same dev set).
+    """
+    ids = {it.id for it in items}
+    rows: list[dict[str, object]] = []
+    with open(folder / "quality.csv", newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["system"] in skip or r["id"] not in ids:
+                continue
+            row: dict[str, object] = dict(r)
+            row["snr_db"] = int(float(r["snr_db"]))
+            row["reverberant"] = int(r["reverberant"])
+            row["speaker"] = r["speaker"]
+            for k in ("duration_s", "enhance_s", *METRICS):
+                row[k] = float(r[k]) if r.get(k) not in (None, "", "nan") else math.nan
+            rows.append(row)
+    names = list(dict.fromkeys(str(r["system"]) for r in rows))
+    for n in names:
+        got = {r["id"] for r in rows if r["system"] == n}
+        if got != ids:
+            raise SystemExit(f"--reuse: {n} has {len(got)} of the {len(ids)} dev-set items in {folder}")
+    rtf: dict[str, float] = {}
+    md = (folder / "quality.md").read_text().splitlines()
+    start = md.index("## Overall (mean over all items)")
+    for line in md[start:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 2 and cells[0] in names:
+            rtf[cells[0]] = float(cells[-1]) if cells[-1] != "n/a" else math.nan
+        if line.startswith("## ") and line != md[start]:
+            break
+    return rows, rtf, names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -394,9 +433,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.perf_counter() - t0
     print("[quality] measuring RTF (single thread)", file=sys.stderr)
     rtf = measure_rtf(items[:RTF_ITEMS], names)
+    head = header_lines(command, items, elapsed, args.jobs)
+    if args.reuse is not None:
+        old_rows, old_rtf, old_names = reuse_rows(args.reuse, items, names)
+        if old_names:
+            rows = rows + old_rows
+            rtf.update(old_rtf)
+            canon = list(all_systems())
+            names = sorted([*names, *old_names], key=lambda n: canon.index(n) if n in canon else len(canon))
+            order = {it.id: k for k, it in enumerate(items)}
+            rank = {n: k for k, n in enumerate(names)}
+            rows.sort(key=lambda r: (order[str(r["id"])], rank[str(r["system"])]))
+            head.insert(-1, f"- Reused from the earlier run in `{args.reuse}` (not re-run here; same dev set): "
+                            + ", ".join(old_names))
     args.out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, args.out / "quality.csv")
-    text = report(rows, names, rtf, header_lines(command, items, elapsed, args.jobs))
+    text = report(rows, names, rtf, head)
     (args.out / "quality.md").write_text(text + "\n")
     print(text.split("## Improvement")[0])
     return 0
