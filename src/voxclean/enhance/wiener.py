@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
-from ..noise.base import EPS
+from ..noise.base import EPS, smooth_freq
 from .gains import decision_directed, wiener_gain
 from .spectral import SpectralEnhancer, SpectralParams, SpectralState
 
@@ -29,11 +29,18 @@ class DecisionDirectedParams(SpectralParams):
     two_step : bool
         Refine the a priori SNR with a second step (two-step noise reduction,
         Plapous et al. 2006).
+    ml_smoothing : bool
+        Smooth the a posteriori SNR over frequency (3-tap Hann kernel, one bin
+        either side) before it enters the maximum-likelihood term
+        ``max(gamma - 1, 0)`` of the decision-directed rule. This lowers the variance
+        of that term in noise-only bins (fewer isolated outliers, i.e. less musical
+        noise) while the gain itself still uses the unsmoothed ``gamma``.
     """
 
     dd_alpha: float = 0.95
     xi_min_db: float = -25.0
     two_step: bool = False
+    ml_smoothing: bool = False
 
     def _check(self) -> None:
         super()._check()
@@ -58,7 +65,8 @@ class DecisionDirectedEnhancer(SpectralEnhancer):
         """Decision-directed a priori SNR ``xi`` and a posteriori SNR ``gamma`` of one frame."""
         p = self._params
         gamma = power / (noise + EPS)
-        xi = decision_directed(g["gain"], g["gamma"], gamma, alpha=p.dd_alpha, xi_min=self._xi_min)
+        gamma_ml = smooth_freq(gamma) if p.ml_smoothing else gamma
+        xi = decision_directed(g["gain"], g["gamma"], gamma_ml, alpha=p.dd_alpha, xi_min=self._xi_min)
         if p.two_step:
             # two-step refinement (Plapous, Marro & Scalart 2006): re-estimate xi from
             # the Wiener gain of the decision-directed xi, which removes its one-frame lag
