@@ -96,13 +96,70 @@ def test_bypass_is_identity_at_any_rate(sr, rng):
     np.testing.assert_allclose(y, x, atol=1e-4)
 
 
-@pytest.mark.parametrize("sr", [22050, 48000])
-def test_declared_latency_at_other_rates(sr):
+#: Declared latency (samples) of the neural stage per rate, with the polyphase resamplers.
+LATENCY = {8000: 112, 11025: 251, 16000: 160, 22050: 483, 24000: 287, 32000: 383, 44100: 526, 48000: 574}
+
+
+@pytest.mark.parametrize("sr", sorted(LATENCY))
+def test_declared_latency_at_every_rate(sr):
     enh = create("neural", sr, strength_db=10.0)
+    assert enh.latency == LATENCY[sr]
+    assert enh.latency / sr < (0.015 if sr % 100 == 0 else 0.023)  # 10 ms + resamplers (+ one block at 22.05k)
     x = np.zeros((1, sr), np.float32)
     x[0, sr // 2] = 1.0
     y = Stream(enh, 1).process(np.concatenate([x, np.zeros((1, enh.latency + enh.block_size), np.float32)], axis=1))
     assert int(np.argmax(np.abs(y[0]))) - sr // 2 == enh.latency
+
+
+@pytest.mark.parametrize("sr", [8000, 11025, 22050, 44100, 48000, 12345])
+@pytest.mark.parametrize("block", [None, 97, 1000])
+def test_fifo_prefill_matches_a_simulation_of_the_sample_counts(sr, block):
+    """The closed-form prefill equals the worst deficit of a block-by-block simulation (over 4 periods)."""
+    from voxclean.dsp import PolyphaseResampler
+    from voxclean.neural.runtime import _fifo_prefill
+
+    block = block or max(1, round(sr / 100))
+    down, up = PolyphaseResampler(sr, 16000), PolyphaseResampler(16000, sr)
+    period = (sr // np.gcd(sr, 100)) // np.gcd(block, sr // np.gcd(sr, 100))
+    n_in = got16 = used16 = out = need = 0
+    for _ in range(4 * period):
+        n_in += block
+        got16 = down.output_length(n_in)
+        hops = (got16 - used16) // 160
+        used16 += 160 * hops
+        out = up.output_length(used16)
+        need = max(need, n_in - out)
+    assert _fifo_prefill(sr, block) == need
+
+
+@pytest.mark.parametrize("sr", [22050, 48000])
+def test_streaming_equals_whole_file_at_other_rates(sr, noisy_speech, rng):
+    from voxclean.io import resample
+
+    enh = create("neural", sr)
+    x = resample(noisy_speech[: 3 * 16000], 16000, sr)[np.newaxis]
+    whole = run_offline(enh, x, sr)
+    blocks, i = [], 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, 3000))
+        blocks.append(x[:, i : i + n])
+        i += n
+    streamed = np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1)
+    np.testing.assert_array_equal(streamed, whole)
+
+
+def test_48k_quality_close_to_16k(noisy_speech, speech):
+    """Real speech + real noise at 48 kHz scores (PESQ-WB) within 0.15 of the same audio at 16 kHz."""
+    from voxclean.io import resample
+    from voxclean.metrics import pesq
+
+    pytest.importorskip("pesq")
+    y16 = voxclean.enhance(noisy_speech, 16000, method="neural")
+    y48 = voxclean.enhance(resample(noisy_speech, 16000, 48000), 48000, method="neural")
+    p16 = pesq(speech, y16, 16000)
+    p48 = pesq(speech, resample(y48, 48000, 16000)[: speech.size], 16000)
+    assert p48 > p16 - 0.15, (p16, p48)
+    assert p48 > pesq(speech, noisy_speech, 16000) + 0.2
 
 
 def test_band_above_8k_is_kept_and_attenuated(speech, noises, rng):

@@ -5,21 +5,32 @@ each 10 ms block is one model frame: STFT (:mod:`voxclean.neural.features`
 framing), features, one ONNX step per channel with that channel's GRU state, gains
 limited to ``strength_db`` of attenuation, inverse STFT. Latency 160 samples (10 ms).
 
-At any other rate the block goes through a streaming :class:`voxclean.io.Resampler`
-to 16 kHz and back. The output is::
+At any other rate the block goes through a low-delay streaming polyphase resampler
+(:class:`voxclean.dsp.PolyphaseResampler`, about 1 ms of delay each way) to 16 kHz
+and back. The output is::
 
     y = up(enhanced_16k) + g_top * (x_delayed - up(x_16k_delayed))
 
 where ``up`` is the resampler back to the input rate, ``x_delayed`` the input
 delayed by the declared latency and ``g_top`` the model's gain of its top band
 (6.5-8 kHz), also carried through ``up``. The second term is the part of the input
-that the 16 kHz path cannot represent (above 8 kHz at rates > 16 kHz): it is kept
-and attenuated like the top band, never silently dropped; below 16 kHz it is about
-zero. Both paths are delayed by the same amount, so with ``strength_db=0`` the
-output is the input. The latency at such rates is the model's delay plus a fixed
-FIFO that absorbs the resamplers' buffering (found once per rate and block size by
-simulating the sample counts, which do not depend on the signal), so it is exact
-and constant.
+that the 16 kHz path does not carry (above about 6.9 kHz, the resamplers' cutoff,
+at rates > 16 kHz): it is kept and attenuated like the top band, never silently
+dropped. Both paths are delayed by the same amount, so with ``strength_db=0`` the
+output is the input.
+
+Latency at such rates, in input-rate samples, is exact and constant::
+
+    latency = prefill + (d_down + 160) * sr / 16000 + d_up
+
+``d_down`` (16 kHz samples) and ``d_up`` (input-rate samples) are the two
+resamplers' group delays; ``d_up`` is chosen (within one input-rate sample of its
+minimum) so that the sum is a whole number of samples. ``prefill`` is a FIFO of
+silence at the output that covers the model's 160-sample hop rebuffering: the
+resamplers output exactly ``floor(n * ratio)`` samples after ``n`` inputs, so the
+sample counts per block do not depend on the signal and the smallest prefill that
+never runs dry is computed exactly (:func:`_fifo_prefill`; 0 when a 10 ms block is
+exactly one hop, as at 8, 24, 32, 44.1 and 48 kHz).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -38,8 +50,8 @@ import numpy as np
 from .._typing import Audio
 from .._validate import valid_sr
 from ..config import Params
+from ..dsp.polyphase import PolyphaseResampler, PolyphaseState
 from ..errors import ModelError, ParameterError
-from ..io.resample import Resampler
 from . import features as F
 from .features import FORMAT_VERSION, feature_spec
 
@@ -47,8 +59,6 @@ __all__ = ["NeuralParams", "NeuralEnhancer", "NeuralModel", "load_model", "DEFAU
 
 #: File name of the packaged model (in ``voxclean/models``).
 DEFAULT_MODEL = "gru_mask_16k.onnx"
-#: soxr quality of the internal resamplers.
-RESAMPLE_QUALITY = "HQ"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,42 +219,62 @@ class _Core:
 
 @dataclass
 class _ResampledState:
-    down: Resampler
-    up: Resampler
+    down: PolyphaseState  # input rate -> 16 kHz, C channels
+    up: PolyphaseState  # 16 kHz -> input rate, 3C channels (enhanced, dry, gain)
     core: _CoreState
     in16: np.ndarray  # [C, <160] 16 kHz samples waiting for a full hop
-    delay16: np.ndarray  # [C, extra] extra 16 kHz delay line (enhanced and dry paths)
     dry16: np.ndarray  # [C, 160] previous 16 kHz hop (the dry path delayed like the core)
     raw: np.ndarray  # [C, latency] input delay line at the outer rate
     fifo: np.ndarray  # [3C, n] resampled (enhanced, dry, gain) waiting to be output
 
 
 @lru_cache(maxsize=64)
-def _fifo_prefill(sr: int, block: int, extra16: int) -> int:
-    """Smallest output FIFO prefill that never runs dry (sample counts do not depend on values)."""
-    down = Resampler(sr, F.SAMPLE_RATE, 1, quality=RESAMPLE_QUALITY)
-    up = Resampler(F.SAMPLE_RATE, sr, 1, quality=RESAMPLE_QUALITY)
-    pending = 0
-    produced = 0
-    need = 0
-    zeros_in = np.zeros((1, block), np.float32)
-    n_blocks = max(400, int(math.ceil(8.0 * sr / block)))
-    for i in range(n_blocks):
-        pending += down.process(zeros_in).shape[1]
-        n_hops = pending // 160
-        pending -= n_hops * 160
-        if n_hops:
-            produced += up.process(np.zeros((1, n_hops * 160), np.float32)).shape[1]
-        need = max(need, (i + 1) * block - produced)
-    del extra16  # the extra delay is applied inside the 16 kHz path; it does not change the counts
-    return need
+def _fifo_prefill(sr: int, block: int) -> int:
+    """Smallest output FIFO prefill (samples at ``sr``) that never runs dry with ``block``-sample blocks.
+
+    After ``i`` blocks the down resampler has produced ``floor(i * block * 16000 / sr)``
+    samples, the core ``H = floor(that / 160)`` hops, and the up resampler
+    ``floor(160 * H * sr / 16000)`` samples; the output needs ``i * block``. The
+    deficit is periodic in ``i * block`` with period ``S = sr / gcd(sr, 100)`` (one
+    period adds exactly ``100 / gcd(sr, 100)`` hops and ``S`` output samples), so its
+    maximum over one period of blocks is exact for the whole stream.
+    """
+    hop = F.SAMPLE_RATE // 100
+    period_samples = sr // math.gcd(sr, 100)
+    n_blocks = period_samples // math.gcd(block, period_samples)
+    q = np.arange(1, n_blocks + 1, dtype=np.int64) * block
+    hops = (q * F.SAMPLE_RATE // sr) // hop
+    produced = hops * hop * sr // F.SAMPLE_RATE
+    return int(max(0, int(np.max(q - produced))))
 
 
-def _extra_delay16(sr: int) -> int:
-    """Extra 16 kHz delay making the model delay a whole number of samples at ``sr``."""
-    unit = F.SAMPLE_RATE // math.gcd(sr, F.SAMPLE_RATE)
-    d = -(-160 // unit) * unit
-    return d - 160 if d - 160 <= 640 else 0
+def _resamplers(sr: int, core_delay: int) -> tuple[PolyphaseResampler, PolyphaseResampler, int]:
+    """Down and up resamplers for ``sr`` and the delay of the whole chain.
+
+    Parameters
+    ----------
+    sr : int
+        Outer sample rate in Hz.
+    core_delay : int
+        Delay of the 16 kHz core in 16 kHz samples (160).
+
+    Returns
+    -------
+    down, up : PolyphaseResampler
+        ``sr`` -> 16 kHz at its minimum delay, and 16 kHz -> ``sr`` with its
+        minimum delay plus the fraction of a sample at ``sr`` (a whole number of
+        steps of its intermediate rate ``lcm(sr, 16000)``) that makes the sum whole.
+    delay : int
+        ``(d_down + core_delay) * sr / 16000 + d_up`` in samples at ``sr``.
+    """
+    down = PolyphaseResampler(sr, F.SAMPLE_RATE, delay=PolyphaseResampler(sr, F.SAMPLE_RATE).min_delay)
+    lead = (down.delay + core_delay) * Fraction(sr, F.SAMPLE_RATE)  # samples at sr, a multiple of 1/up.down
+    up_min = PolyphaseResampler(F.SAMPLE_RATE, sr).min_delay
+    up = PolyphaseResampler(F.SAMPLE_RATE, sr, delay=up_min + (-(lead + up_min)) % 1)
+    total = lead + up.delay
+    if total.denominator != 1:  # cannot happen: both terms are multiples of 1/up.down
+        raise ModelError(f"resampling chain delay {total} at {sr} Hz is not a whole number of samples")
+    return down, up, int(total)
 
 
 class NeuralEnhancer:
@@ -262,9 +292,12 @@ class NeuralEnhancer:
 
     Notes
     -----
-    Latency: 160 samples (10 ms) at 16 kHz; at other rates 10 ms (or slightly more,
-    to make it a whole number of samples) plus the resampler buffering, exact and
-    declared. Block size: 10 ms (``round(sample_rate / 100)`` samples).
+    Latency: 160 samples (10 ms) at 16 kHz; at other rates 10 ms plus the two
+    resamplers' delays (about 1 ms each, 2 ms each between 8 and 16 kHz) plus a
+    FIFO prefill for the hop rebuffering (0 where a 10 ms block is exactly one
+    model hop), exact and declared: e.g. 574 samples (11.96 ms) at 48 kHz, 526
+    (11.93 ms) at 44.1 kHz, 483 (21.9 ms) at 22.05 kHz. Block size: 10 ms
+    (``round(sample_rate / 100)`` samples).
     State: per stream; each channel has its own STFT, feature and GRU state.
     """
 
@@ -281,17 +314,17 @@ class NeuralEnhancer:
         self.model = load_model(params.model)
         self.core = _Core(self.model, params.strength_db)
         sr = self.sample_rate
+        self._down: PolyphaseResampler | None = None
+        self._up: PolyphaseResampler | None = None
         if sr == F.SAMPLE_RATE:
             self.block_size = self.core.hop
             self.latency = self.core.latency
-            self._extra16 = 0
             self._prefill = 0
         else:
             self.block_size = max(1, int(round(sr / 100.0)))
-            self._extra16 = _extra_delay16(sr)
-            self._prefill = _fifo_prefill(sr, self.block_size, self._extra16)
-            model_delay = (self.core.latency + self._extra16) * sr / F.SAMPLE_RATE
-            self.latency = self._prefill + int(round(model_delay))
+            self._down, self._up, chain_delay = _resamplers(sr, self.core.latency)
+            self._prefill = _fifo_prefill(sr, self.block_size)
+            self.latency = self._prefill + chain_delay
 
     def params(self) -> NeuralParams:
         """The frozen parameters of this stage."""
@@ -303,15 +336,15 @@ class NeuralEnhancer:
         if self.sample_rate == F.SAMPLE_RATE:
             return core
         c = n_channels
+        assert self._down is not None and self._up is not None  # set for every rate but 16 kHz
         return _ResampledState(
-            down=Resampler(self.sample_rate, F.SAMPLE_RATE, c, quality=RESAMPLE_QUALITY),
-            up=Resampler(F.SAMPLE_RATE, self.sample_rate, 3 * c, quality=RESAMPLE_QUALITY),
+            down=self._down.init_state(c),
+            up=self._up.init_state(3 * c),
             core=core,
-            in16=np.zeros((c, 0), np.float32),
-            delay16=np.zeros((2 * c, self._extra16), np.float64),
+            in16=np.zeros((c, 0), np.float64),
             dry16=np.zeros((c, self.core.hop), np.float64),
             raw=np.zeros((c, self.latency), np.float32),
-            fifo=np.zeros((3 * c, self._prefill), np.float32),
+            fifo=np.zeros((3 * c, self._prefill), np.float64),
         )
 
     def process(self, block: Audio, state: Any) -> Audio:
@@ -334,30 +367,27 @@ class NeuralEnhancer:
         return [y.astype(np.float32) for y, _ in self.core.process_many(xs, states)]
 
     def _process_resampled(self, x: np.ndarray, st: _ResampledState) -> np.ndarray:
+        assert self._down is not None and self._up is not None  # set for every rate but 16 kHz
         c = x.shape[0]
         hop = self.core.hop
-        buf = np.concatenate([st.in16, st.down.process(x)], axis=1)
+        buf = np.concatenate([st.in16, self._down.process(x, st.down)], axis=1)
         n_hops = buf.shape[1] // hop
         if n_hops:
-            chunk = np.empty((3 * c, n_hops * hop), np.float32)
+            chunk = np.empty((3 * c, n_hops * hop), np.float64)
             ramp = (np.arange(1, hop + 1) / hop)[None, :]
             for k in range(n_hops):
-                h = buf[:, k * hop : (k + 1) * hop].astype(np.float64)
+                h = buf[:, k * hop : (k + 1) * hop]
                 enh, top = self.core.process(h, st.core)
-                both = np.concatenate([enh, st.dry16], axis=0)
-                st.dry16 = h
-                if self._extra16:
-                    line = np.concatenate([st.delay16, both], axis=1)
-                    both, st.delay16 = line[:, :hop], line[:, hop:]
-                gain = st.core.last_top[:, None] + (top - st.core.last_top)[:, None] * ramp
-                st.core.last_top = top
                 sl = slice(k * hop, (k + 1) * hop)
-                chunk[: 2 * c, sl] = both
-                chunk[2 * c :, sl] = gain
-            st.fifo = np.concatenate([st.fifo, st.up.process(chunk)], axis=1)
+                chunk[:c, sl] = enh
+                chunk[c : 2 * c, sl] = st.dry16  # delayed by one hop, like the core's output
+                st.dry16 = h
+                chunk[2 * c :, sl] = st.core.last_top[:, None] + (top - st.core.last_top)[:, None] * ramp
+                st.core.last_top = top
+            st.fifo = np.concatenate([st.fifo, self._up.process(chunk, st.up)], axis=1)
         st.in16 = buf[:, n_hops * hop :]
         n = x.shape[1]
-        if st.fifo.shape[1] < n:  # cannot happen: the prefill is the simulated worst case
+        if st.fifo.shape[1] < n:  # cannot happen: the prefill is the exact worst case
             raise ModelError("internal resampling FIFO ran dry")
         out, st.fifo = st.fifo[:, :n], st.fifo[:, n:]
         if self.latency:
