@@ -123,3 +123,15 @@ def test_device_module_is_lazy(monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if not installed
     with pytest.raises(device.DeviceError, match="voxclean\\[live\\]"):
         device.list_devices()
+
+
+def test_switch_interval_lowered_while_running_and_restored():
+    before = sys.getswitchinterval()
+    eng = LiveEngine(voxclean.create("wiener", 16000), switch_interval_s=0.0005)
+    with eng:
+        assert sys.getswitchinterval() == pytest.approx(min(before, 0.0005))
+    assert sys.getswitchinterval() == before
+    with LiveEngine(voxclean.create("wiener", 16000), switch_interval_s=None):
+        assert sys.getswitchinterval() == before
+    with pytest.raises(ParameterError):
+        LiveEngine(voxclean.create("wiener", 16000), switch_interval_s=0)

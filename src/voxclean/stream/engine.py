@@ -21,6 +21,7 @@ gives the three parts separately.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -122,6 +123,12 @@ class LiveEngine:
         Capacity of each ring buffer in seconds.
     stats_blocks : int > 0
         Processing times kept for the percentiles (the most recent ones).
+    switch_interval_s : float > 0 or None
+        While the engine runs, the interpreter's thread switch interval
+        (:func:`sys.setswitchinterval`) is lowered to this, so that a thread holding
+        the GIL delays the device and processing threads by at most about this much
+        (Python's default is 5 ms, half of a 10 ms block); restored by :meth:`stop`.
+        None leaves it alone.
 
     Notes
     -----
@@ -138,6 +145,7 @@ class LiveEngine:
         margin_ms: float = 0.0,
         ring_s: float = 2.0,
         stats_blocks: int = 100_000,
+        switch_interval_s: float | None = 0.001,
     ) -> None:
         self.channels = positive_int(channels, name="channels")
         check_channels(enhancer, self.channels)
@@ -164,7 +172,13 @@ class LiveEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._poll_s = min(0.002, self.device_block / self.sample_rate / 4)
+        if switch_interval_s is not None and not switch_interval_s > 0:
+            raise ParameterError(f"switch_interval_s={switch_interval_s} must be > 0 or None")
+        self._switch_interval = switch_interval_s
+        self._saved_switch: float | None = None
+        self._ready = threading.Event()  # set by the callback when a whole enhancer block is waiting
+        self._eb = eb
+        self._poll_s = max(0.002, self.device_block / self.sample_rate)  # safety timeout of the wait
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LiveEngine:
@@ -172,15 +186,16 @@ class LiveEngine:
         if self._thread is not None:
             return self
         self.out_ring.write(np.zeros((self.channels, self.prefill), np.float32))
+        if self._switch_interval is not None:
+            self._saved_switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._saved_switch, self._switch_interval))
         self._thread = threading.Thread(target=self._run, name="voxclean-live", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 2.0) -> LatencyReport:
         """Stop the processing thread; returns the final report. Re-raises an error of the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._halt(timeout)
         if self._error is not None:
             raise self._error
         return self.report()
@@ -189,9 +204,16 @@ class LiveEngine:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        self._halt(2.0)
+
+    def _halt(self, timeout: float) -> None:
         self._stop.set()
+        self._ready.set()
         if self._thread is not None:
-            self._thread.join(2.0)
+            self._thread.join(timeout)
+        if self._saved_switch is not None:
+            sys.setswitchinterval(self._saved_switch)
+            self._saved_switch = None
 
     @property
     def running(self) -> bool:
@@ -208,6 +230,8 @@ class LiveEngine:
         if indata is not None and indata.shape[0]:
             if self.in_ring.write(indata.T) < indata.shape[0]:
                 self._overruns += 1
+            if self.in_ring.available >= self._eb:
+                self._ready.set()  # wake the processing thread now (no polling delay)
         if outdata is None:
             return
         n = outdata.shape[0]
@@ -229,7 +253,9 @@ class LiveEngine:
         try:
             while not self._stop.is_set():
                 if self.in_ring.read(eb, out=buf) is None:
-                    time.sleep(self._poll_s)
+                    self._ready.clear()
+                    if self.in_ring.available < eb:  # nothing arrived between the read and the clear
+                        self._ready.wait(self._poll_s)
                     continue
                 t0 = time.perf_counter()
                 y = self._stream.process(buf)
