@@ -135,3 +135,20 @@ def test_switch_interval_lowered_while_running_and_restored():
         assert sys.getswitchinterval() == before
     with pytest.raises(ParameterError):
         LiveEngine(voxclean.create("wiener", 16000), switch_interval_s=0)
+
+
+def test_report_says_whether_processing_ran_with_realtime_priority(noisy_speech):
+    from voxclean.stream.engine import try_realtime
+
+    x = noisy_speech[None, :8000]
+    for want in (False, True):
+        eng = LiveEngine(voxclean.create("wiener", 16000), realtime=want)
+        with eng:
+            SimulatedDevice(x, eng.device_block, 16000, speed=4.0, tail=eng.delay_frames, realtime=want).run(eng)
+        assert eng.report().realtime is (want and eng.realtime)
+        if not want:
+            assert eng.realtime is False
+    import os
+    if hasattr(os, "sched_getscheduler"):
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the simulated device gave its priority back
+    assert isinstance(try_realtime.__doc__, str)

@@ -21,6 +21,7 @@ gives the three parts separately.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 import time
@@ -43,6 +44,36 @@ def default_device_block(enhancer: Enhancer) -> int:
     """A device block that keeps latency low: half the enhancer block when it is even, else the block."""
     b = enhancer.block_size
     return b // 2 if b % 2 == 0 and b >= 64 else b
+
+
+#: Real-time (SCHED_FIFO) priority asked for the processing thread and the simulated device.
+REALTIME_PRIORITY = 10
+
+
+def try_realtime(priority: int = REALTIME_PRIORITY) -> bool:
+    """Give the calling thread real-time (``SCHED_FIFO``) scheduling priority, if allowed.
+
+    Audio servers do the same for their audio threads: other processes can then not
+    delay the thread by a scheduler time slice. Needs Linux and the permission to
+    (``CAP_SYS_NICE``, root, or an rtprio limit); returns False, changing nothing,
+    where it is not allowed.
+    """
+    if not hasattr(os, "sched_setscheduler"):
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def normal_priority() -> None:
+    """Return the calling thread to normal (``SCHED_OTHER``) scheduling."""
+    if hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except (OSError, ValueError):
+            pass
 
 
 @dataclass(frozen=True)
@@ -75,6 +106,8 @@ class LatencyReport:
         Device callbacks whose input did not fit in the input ring buffer (frames lost).
     nonfinite : int
         Non-finite input samples replaced by 0.
+    realtime : bool
+        Whether the processing thread runs with real-time scheduling priority.
     """
 
     sample_rate: int
@@ -91,6 +124,7 @@ class LatencyReport:
     underruns: int
     overruns: int
     nonfinite: int
+    realtime: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,7 +135,7 @@ class LatencyReport:
             f"latency {self.total_ms:.1f} ms (algorithmic {self.algorithmic_ms:.1f} + buffering "
             f"{self.buffering_ms:.1f}) | block {self.block_p50_ms:.3f}/{self.block_p99_ms:.3f} ms p50/p99 "
             f"of {self.block_budget_ms:.1f} | blocks {self.blocks} | underruns {self.underruns} "
-            f"| overruns {self.overruns}"
+            f"| overruns {self.overruns}{' | real-time priority' if self.realtime else ''}"
         )
 
 
@@ -129,6 +163,9 @@ class LiveEngine:
         the GIL delays the device and processing threads by at most about this much
         (Python's default is 5 ms, half of a 10 ms block); restored by :meth:`stop`.
         None leaves it alone.
+    realtime : bool
+        Ask real-time scheduling priority for the processing thread (see
+        :func:`try_realtime`; ignored where not allowed, reported in :meth:`report`).
 
     Notes
     -----
@@ -146,6 +183,7 @@ class LiveEngine:
         ring_s: float = 2.0,
         stats_blocks: int = 100_000,
         switch_interval_s: float | None = 0.001,
+        realtime: bool = True,
     ) -> None:
         self.channels = positive_int(channels, name="channels")
         check_channels(enhancer, self.channels)
@@ -176,6 +214,9 @@ class LiveEngine:
             raise ParameterError(f"switch_interval_s={switch_interval_s} must be > 0 or None")
         self._switch_interval = switch_interval_s
         self._saved_switch: float | None = None
+        self._want_realtime = bool(realtime)
+        #: Whether the processing thread got real-time priority (set when it starts).
+        self.realtime = False
         self._ready = threading.Event()  # set by the callback when a whole enhancer block is waiting
         self._eb = eb
         self._poll_s = max(0.002, self.device_block / self.sample_rate)  # safety timeout of the wait
@@ -250,6 +291,8 @@ class LiveEngine:
         eb = self.enhancer.block_size
         buf = np.zeros((self.channels, eb), np.float32)
         size = self._times.shape[0]
+        if self._want_realtime:
+            self.realtime = try_realtime()
         try:
             while not self._stop.is_set():
                 if self.in_ring.read(eb, out=buf) is None:
@@ -282,7 +325,7 @@ class LiveEngine:
             algorithmic_ms=alg, buffering_ms=buffering, total_ms=alg + buffering,
             block_p50_ms=p50, block_p99_ms=p99, block_max_ms=mx, block_budget_ms=self.enhancer.block_size * ms,
             blocks=self._n_blocks, underruns=self._underruns, overruns=self._overruns,
-            nonfinite=self._stream.nonfinite_count,
+            nonfinite=self._stream.nonfinite_count, realtime=self.realtime,
         )
 
     @property
@@ -309,9 +352,14 @@ class SimulatedDevice:
         Pace relative to real time.
     tail : int >= 0
         Frames of silence captured after ``signal`` (to hear the end of it).
+    realtime : bool
+        Run the callbacks with real-time scheduling priority, as a sound card
+        driver's audio thread has (see :func:`try_realtime`; ignored where not
+        allowed); the calling thread returns to normal priority afterwards.
     """
 
-    def __init__(self, signal: Audio, block: int, sample_rate: int, *, speed: float = 1.0, tail: int = 0) -> None:
+    def __init__(self, signal: Audio, block: int, sample_rate: int, *, speed: float = 1.0, tail: int = 0,
+                 realtime: bool = True) -> None:
         x = np.asarray(signal, dtype=np.float32)
         self.signal = x[None] if x.ndim == 1 else x
         self.block = positive_int(block, name="block")
@@ -320,6 +368,7 @@ class SimulatedDevice:
             raise ParameterError(f"speed={speed} must be > 0")
         self.speed = float(speed)
         self.tail = int(tail)
+        self.realtime = bool(realtime)
         #: Wall-clock seconds spent inside each callback.
         self.callback_s: list[float] = []
 
@@ -330,6 +379,16 @@ class SimulatedDevice:
         x = np.concatenate([self.signal, np.zeros((c, self.tail), np.float32)], axis=1)
         out = np.zeros((c, total), np.float32)
         period = self.block / self.sample_rate / self.speed
+        raised = self.realtime and try_realtime()
+        try:
+            return self._run(engine, on_block, x, out, total, period)
+        finally:
+            if raised:
+                normal_priority()
+
+    def _run(self, engine: LiveEngine, on_block: Callable[[int], Any] | None, x: np.ndarray, out: np.ndarray,
+             total: int, period: float) -> Audio:
+        c = x.shape[0]
         t0 = time.perf_counter()
         for i, start in enumerate(range(0, total, self.block)):
             due = t0 + i * period
