@@ -96,10 +96,18 @@ def bench_live_long(seconds: float, method: str) -> list[str]:
     wall = time.perf_counter() - t0
     r = eng.report()
     rows = ["| method | audio s | wall s | device block | algorithmic ms | buffering ms | total ms | block p50 ms | "
-            "block p99 ms | block max ms | blocks | underruns | overruns |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "block p99 ms | block max ms | blocks | underruns | overruns | device callbacks > half a block late |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             f"| {method} | {x.shape[1] / SR:.0f} | {wall:.0f} | {r.device_block} | {r.algorithmic_ms:.1f} | "
             f"{r.buffering_ms:.1f} | {r.total_ms:.1f} | {r.block_p50_ms:.3f} | {r.block_p99_ms:.3f} | "
-            f"{r.block_max_ms:.3f} | {r.blocks} | {r.underruns} | {r.overruns} |"]
+            f"{r.block_max_ms:.3f} | {r.blocks} | {r.underruns} | {r.overruns} | {len(dev.late_callbacks)}"
+            + (f" (max {1000 * max(v for _, v in dev.late_callbacks):.1f} ms)" if dev.late_callbacks else "") + " |"]
+    late = {i for i, _ in dev.late_callbacks}
+    near = sum(any(j in late for j in range(u - 3, u + 1)) for u in eng.underrun_callbacks)
+    rows += ["", f"Underruns within 3 callbacks after a late device callback: {near} of {len(eng.underrun_callbacks)} "
+             "(a simulated device that wakes up late then runs its callbacks back to back, leaving the "
+             "processing thread no time for the blocks in between)."]
+    print(rows[-3], flush=True)
     print(rows[-1], flush=True)
     return rows
 

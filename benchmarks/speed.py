@@ -238,8 +238,13 @@ def run_child(label: str, cmd: Sequence[str]) -> ChildRun:
 
 
 def cli_available() -> str | None:
-    """Path of a working ``voxclean`` command with an ``enhance`` subcommand, or None."""
-    exe = shutil.which("voxclean") or str(Path(sys.executable).with_name("voxclean"))
+    """Path of a working ``voxclean`` command with an ``enhance`` subcommand, or None.
+
+    The one installed beside the running interpreter comes first (the environment
+    being benchmarked), then the one on ``PATH``.
+    """
+    beside = Path(sys.executable).with_name("voxclean")
+    exe = str(beside) if beside.exists() else (shutil.which("voxclean") or str(beside))
     if not Path(exe).exists():
         return None
     try:

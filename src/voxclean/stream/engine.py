@@ -205,6 +205,9 @@ class LiveEngine:
         self._times = np.full(positive_int(stats_blocks, name="stats_blocks"), np.nan)
         self._n_blocks = 0
         self._underruns = 0
+        self._callbacks = 0
+        #: Indices (0-based, in device callbacks) of the first 1000 underruns.
+        self.underrun_callbacks: list[int] = []
         self._overruns = 0
         self._debt = 0  # frames of silence played for late audio; dropped from the output when it arrives
         self._stop = threading.Event()
@@ -282,9 +285,12 @@ class LiveEngine:
         if block is None:
             outdata.fill(0.0)
             self._underruns += 1
+            if len(self.underrun_callbacks) < 1000:
+                self.underrun_callbacks.append(self._callbacks)
             self._debt += n
         else:
             outdata[:] = block.T
+        self._callbacks += 1
 
     # ------------------------------------------------------------------ processing thread
     def _run(self) -> None:
@@ -369,6 +375,9 @@ class SimulatedDevice:
         self.speed = float(speed)
         self.tail = int(tail)
         self.realtime = bool(realtime)
+        #: Callbacks that started more than half a block after their due time, as
+        #: ``(index, seconds late)``: a real device would have glitched there itself.
+        self.late_callbacks: list[tuple[int, float]] = []
         #: Wall-clock seconds spent inside each callback.
         self.callback_s: list[float] = []
 
@@ -395,6 +404,8 @@ class SimulatedDevice:
             now = time.perf_counter()
             if due > now:
                 time.sleep(due - now)
+            elif now - due > period / 2:
+                self.late_callbacks.append((i, now - due))
             stop = min(start + self.block, total)
             indata = np.ascontiguousarray(x[:, start:stop].T)
             outdata = np.empty((stop - start, c), np.float32)
