@@ -148,7 +148,7 @@ def test_two_streams_keep_separate_state(server, noisy_speech, noises):
 
 
 def test_concurrent_neural_streams_are_batched_and_exact(noisy_speech, speech, noises):
-    """Six sessions of the neural default share one enhancer; their blocks are batched, outputs stay exact."""
+    """Eight sessions of the neural default share one enhancer; their blocks are batched, outputs stay exact."""
     import re
 
     import httpx
@@ -159,7 +159,8 @@ def test_concurrent_neural_streams_are_batched_and_exact(noisy_speech, speech, n
 
     n = 16000
     xs = [noisy_speech[:n], speech[:n], (0.3 * noises["street"][:n]).astype(np.float32),
-          np.roll(noisy_speech, 4000)[:n], (noisy_speech[:n] * 0.1).astype(np.float32), np.zeros(n, np.float32)]
+          np.roll(noisy_speech, 4000)[:n], (noisy_speech[:n] * 0.1).astype(np.float32), np.zeros(n, np.float32),
+          np.roll(speech, 2500)[:n], (0.5 * noises["keyboard"][:n]).astype(np.float32)]
     with Server(ServeConfig(max_streams=8, batch_window_ms=5.0)) as srv, contextlib.ExitStack() as stack:
         socks = [stack.enter_context(_connect(srv)) for _ in xs]
         for ws in socks:
@@ -180,3 +181,10 @@ def test_concurrent_neural_streams_are_batched_and_exact(noisy_speech, speech, n
     chunks = int(re.search(r"voxclean_stream_chunks_total (\d+)", text).group(1))
     batches = int(re.search(r'voxclean_processing_seconds_count\{endpoint="/v1/stream"\} (\d+)', text).group(1))
     assert chunks >= len(xs) * n // 320 and batches < chunks / 2  # most blocks went through in shared batches
+
+
+def test_only_vectorized_enhancers_wait_for_a_batch():
+    from voxclean.serve.batching import StreamBatcher
+
+    assert StreamBatcher(voxclean.create("neural", 16000), window_s=0.004).window_s == 0.004
+    assert StreamBatcher(voxclean.create("mmse-lsa", 16000), window_s=0.004).window_s == 0.0

@@ -142,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--stream-timeout-s", type=float, default=4 * 3600.0, metavar="S", help="longest stream")
     sv.add_argument("--request-timeout-s", type=float, default=3600.0, metavar="S", help="longest upload processing")
     sv.add_argument("--batch-window-ms", type=float, default=4.0, metavar="MS",
-                    help="with 4+ streams on one method, wait up to MS for other streams' blocks and process them "
-                         "as one batch (default 4; 0: never wait)")
+                    help="with 8+ neural streams of one configuration, wait up to MS for the other streams' blocks "
+                         "and process them as one batch (default 4; 0: never wait)")
     sv.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
     s = sub.add_parser("score", help="score enhanced audio against clean references",

@@ -10,7 +10,8 @@ submit during one turn of the event loop and runs them together through
 streams) costs little more for 16 streams than for one.
 
 Batches run on the event loop, one at a time per enhancer. With fewer than
-``window_min_streams`` sessions on an enhancer nothing waits: a chunk is processed
+``window_min_streams`` sessions on an enhancer (or an enhancer without a vectorized
+``process_many``, such as the classical methods) nothing waits: a chunk is processed
 in the loop turn that received it, together with whatever other chunks arrived in
 that turn. With more, the first chunk of a batch waits ``window_s`` (a few ms) for
 the chunks other sessions send meanwhile, so batches grow with the number of
@@ -47,14 +48,16 @@ class StreamBatcher:
         (processing time, total input audio, chunks in the batch), e.g. for metrics.
     window_s : float >= 0
         How long the first chunk of a batch waits for others, in seconds, when at
-        least ``window_min_streams`` sessions use this batcher.
+        least ``window_min_streams`` sessions use this batcher. Only enhancers with a
+        vectorized ``process_many`` wait (for the others batching saves nothing, so
+        waiting would only add latency).
     window_min_streams : int
     """
 
     def __init__(self, enhancer: Enhancer, on_batch: Any = None, window_s: float = 0.0,
-                 window_min_streams: int = 4) -> None:
+                 window_min_streams: int = 8) -> None:
         self.enhancer = enhancer
-        self.window_s = window_s
+        self.window_s = window_s if hasattr(enhancer, "process_many") else 0.0
         self.window_min_streams = window_min_streams
         #: Sessions currently using this batcher (see :meth:`attach`).
         self.streams = 0

@@ -38,7 +38,8 @@ class ServeConfig:
     max_channels : int
         Most channels a stream or upload may have.
     batch_window_ms : float >= 0
-        When at least 4 streams share one enhancer, a chunk waits up to this long
+        When at least 8 streams share one enhancer that can process them together
+        (the neural model), a chunk waits up to this long
         for other streams' chunks so that they are processed as one batch (adds at
         most this much latency; 0: never wait).
     tmp_dir : str or None
