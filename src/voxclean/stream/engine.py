@@ -170,7 +170,8 @@ class LiveEngine:
         :func:`try_realtime`; ignored where not allowed, reported in :meth:`report`).
     freeze_gc : bool
         At start, run a full garbage collection and freeze what survives
-        (:func:`gc.freeze`; undone by :meth:`stop`), so that the interpreter's
+        (:func:`gc.freeze`; not undone: it only exempts objects that existed at
+        start, and :func:`gc.unfreeze` would undo other callers' freezes too), so that the interpreter's
         automatic full collections only scan objects made later. With numpy and
         onnxruntime loaded a full collection takes about 20 ms here, two 10 ms
         blocks, and it stops every thread while it runs.
@@ -273,9 +274,6 @@ class LiveEngine:
         if self._saved_switch is not None:
             sys.setswitchinterval(self._saved_switch)
             self._saved_switch = None
-        if self._froze:
-            gc.unfreeze()
-            self._froze = False
 
     @property
     def running(self) -> bool:
