@@ -176,7 +176,8 @@ class _Core:
             np.clip(gains, self.floor, 1.0, out=gains)
         return self.stft.synthesize(spec * gains, state.stft), F.top_band_gain(gains)
 
-    def process_many(self, blocks: list[np.ndarray], states: list[_CoreState]) -> list[np.ndarray]:
+    def process_many(self, blocks: list[np.ndarray],
+                     states: list[_CoreState]) -> list[tuple[np.ndarray, np.ndarray]]:
         """One block per stream, all channels of all streams in one vectorized pass.
 
         Equal to :meth:`process` stream by stream: the STFT and feature steps are
@@ -190,7 +191,8 @@ class _Core:
 
         Returns
         -------
-        list of np.ndarray [shape=(C_i, 160)], float64
+        list of (np.ndarray [shape=(C_i, 160)] float64, np.ndarray [shape=(C_i,)])
+            Per stream, as :meth:`process`: the enhanced block and the top-band gain.
         """
         sizes = [b.shape[0] for b in blocks]
         cuts = np.cumsum(sizes)[:-1]
