@@ -48,17 +48,21 @@ def test_signal_features_equal_frame_loop(rng):
     np.testing.assert_allclose(whole, loop, atol=1e-5)
 
 
+def _streamed(enh, x: np.ndarray, rng: np.random.Generator, max_block: int) -> np.ndarray:
+    """``x`` through ``enh`` in random block sizes below ``max_block``, latency-compensated."""
+    blocks, i = [], 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, max_block))
+        blocks.append(x[:, i : i + n])
+        i += n
+    return np.concatenate(list(stream_compensated(enh, blocks, x.shape[0])), axis=1)
+
+
 def test_streaming_equals_whole_file(noisy_speech, rng):
     enh = create("neural", 16000)
     x = noisy_speech[np.newaxis]
     whole = run_offline(enh, x, 16000)
-    blocks, i = [], 0
-    while i < x.shape[1]:
-        n = int(rng.integers(1, 1500))
-        blocks.append(x[:, i : i + n])
-        i += n
-    streamed = np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1)
-    np.testing.assert_array_equal(streamed, whole)
+    np.testing.assert_array_equal(_streamed(enh, x, rng, 1500), whole)
 
 
 @pytest.mark.parametrize("sr", [16000, 48000])
@@ -139,13 +143,7 @@ def test_streaming_equals_whole_file_at_other_rates(sr, noisy_speech, rng):
     enh = create("neural", sr)
     x = resample(noisy_speech[: 3 * 16000], 16000, sr)[np.newaxis]
     whole = run_offline(enh, x, sr)
-    blocks, i = [], 0
-    while i < x.shape[1]:
-        n = int(rng.integers(1, 3000))
-        blocks.append(x[:, i : i + n])
-        i += n
-    streamed = np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1)
-    np.testing.assert_array_equal(streamed, whole)
+    np.testing.assert_array_equal(_streamed(enh, x, rng, 3000), whole)
 
 
 def test_48k_quality_close_to_16k(noisy_speech, speech):

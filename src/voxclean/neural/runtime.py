@@ -152,6 +152,8 @@ class _Core:
         self.latency = self.stft.latency
         self.floor = float(10.0 ** (-strength_db / 20.0))
         self.bypass = strength_db == 0.0
+        #: Linear ramp over one hop ``[shape=(1, hop)]``: the top-band gain glides from frame to frame.
+        self.ramp = (np.arange(1, self.hop + 1) / self.hop)[None, :]
 
     def init_state(self, n_channels: int) -> _CoreState:
         zeros = np.zeros((self.model.state_layers, 1, self.model.state_size), np.float32)
@@ -376,7 +378,7 @@ class NeuralEnhancer:
         n_hops = buf.shape[1] // hop
         if n_hops:
             chunk = np.empty((3 * c, n_hops * hop), np.float64)
-            ramp = (np.arange(1, hop + 1) / hop)[None, :]
+            ramp = self.core.ramp
             for k in range(n_hops):
                 h = buf[:, k * hop : (k + 1) * hop]
                 enh, top = self.core.process(h, st.core)

@@ -62,7 +62,7 @@ class StreamBatcher:
         #: Sessions currently using this batcher (see :meth:`attach`).
         self.streams = 0
         self._pending: list[tuple[Stream, np.ndarray, asyncio.Future[np.ndarray]]] = []
-        self._busy = False
+        self._scheduled = False  # a batch run is scheduled on the loop
         self._on_batch = on_batch
         #: Number of batches run and chunks processed (for tests and benchmarks).
         self.batches = 0
@@ -80,12 +80,12 @@ class StreamBatcher:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[np.ndarray] = loop.create_future()
         self._pending.append((stream, x, fut))
-        if not self._busy:
-            self._busy = True
+        if not self._scheduled:
+            self._scheduled = True
             if self.window_s > 0 and self.streams >= self.window_min_streams:
-                loop.call_later(self.window_s, self._start, loop)  # gather the chunks of the next few ms
+                loop.call_later(self.window_s, self._run)  # gather the chunks of the next few ms
             else:
-                loop.call_soon(self._start, loop)  # after the other chunks received in this loop turn
+                loop.call_soon(self._run)  # after the other chunks received in this loop turn
         return await fut
 
     def attach(self) -> None:
@@ -96,37 +96,27 @@ class StreamBatcher:
         """A session stops using this batcher."""
         self.streams -= 1
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _run(self) -> None:
+        """Process every pending chunk as one batch and hand each session its output."""
+        self._scheduled = False
         batch, self._pending = self._pending, []
-        if not batch:
-            self._busy = False
-            return
-        self._finish(loop, batch, self._compute(batch))
-
-    def _compute(self, batch: list) -> tuple[list[np.ndarray] | None, BaseException | None, float]:
         t0 = time.perf_counter()
         try:
             outs = process_streams([b[0] for b in batch], [b[1] for b in batch])
         except Exception as exc:  # reported to every waiting session; the server goes on
-            return None, exc, time.perf_counter() - t0
-        return outs, None, time.perf_counter() - t0
-
-    def _finish(self, loop: asyncio.AbstractEventLoop, batch: list, result: tuple) -> None:
-        outs, exc, seconds = result
-        if outs is None:
             for _, _, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc)
-        else:
-            self.batches += 1
-            self.chunks += len(batch)
-            if self._on_batch is not None:
-                audio_s = sum(b[1].shape[1] for b in batch) / self.enhancer.sample_rate
-                self._on_batch(seconds, audio_s, len(batch))
-            for (_, _, fut), y in zip(batch, outs, strict=True):
-                if not fut.done():  # a session that went away has a cancelled future
-                    fut.set_result(y)
-        self._start(loop)  # the chunks that arrived meanwhile, if any
+            return
+        seconds = time.perf_counter() - t0
+        self.batches += 1
+        self.chunks += len(batch)
+        if self._on_batch is not None:
+            audio_s = sum(b[1].shape[1] for b in batch) / self.enhancer.sample_rate
+            self._on_batch(seconds, audio_s, len(batch))
+        for (_, _, fut), y in zip(batch, outs, strict=True):
+            if not fut.done():  # a session that went away has a cancelled future
+                fut.set_result(y)
 
 
 class EnhancerCache:

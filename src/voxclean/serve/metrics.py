@@ -44,10 +44,8 @@ class Metrics:
 
     def stream_batch(self, seconds: float, audio_s: float, n_chunks: int) -> None:
         """One batch of WebSocket chunks (``n_chunks`` streams, ``audio_s`` of audio in all) processed."""
+        self.processed("/v1/stream", seconds, audio_s)
         with self._lock:
-            self.processing_s["/v1/stream"] += seconds
-            self.processing_n["/v1/stream"] += 1
-            self.audio_s["/v1/stream"] += audio_s
             self.stream_chunks += n_chunks
 
     def render(self) -> str:

@@ -229,11 +229,9 @@ class LiveEngine:
         self._saved_switch: float | None = None
         self._want_realtime = bool(realtime)
         self._freeze_gc = bool(freeze_gc)
-        self._froze = False
         #: Whether the processing thread got real-time priority (set when it starts).
         self.realtime = False
         self._ready = threading.Event()  # set by the callback when a whole enhancer block is waiting
-        self._eb = eb
         self._poll_s = max(0.002, self.device_block / self.sample_rate)  # safety timeout of the wait
 
     # ------------------------------------------------------------------ lifecycle
@@ -242,10 +240,9 @@ class LiveEngine:
         if self._thread is not None:
             return self
         self.out_ring.write(np.zeros((self.channels, self.prefill), np.float32))
-        if self._freeze_gc and not self._froze:
+        if self._freeze_gc:
             gc.collect()
             gc.freeze()
-            self._froze = True
         if self._switch_interval is not None:
             self._saved_switch = sys.getswitchinterval()
             sys.setswitchinterval(min(self._saved_switch, self._switch_interval))
@@ -290,7 +287,7 @@ class LiveEngine:
         if indata is not None and indata.shape[0]:
             if self.in_ring.write(indata.T) < indata.shape[0]:
                 self._overruns += 1
-            if self.in_ring.available >= self._eb:
+            if self.in_ring.available >= self.enhancer.block_size:
                 self._ready.set()  # wake the processing thread now (no polling delay)
         if outdata is None:
             return
