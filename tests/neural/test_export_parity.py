@@ -1,4 +1,7 @@
-"""PyTorch vs ONNX: the exported frame step must reproduce the sequence model (fails beyond tolerance)."""
+"""PyTorch vs ONNX: the exported frame step must reproduce the sequence model (fails beyond tolerance).
+
+Run for a gains-only model and for one with a deep-filter head.
+"""
 
 from __future__ import annotations
 
@@ -10,73 +13,172 @@ pytest.importorskip("onnx")
 
 from voxclean.neural import features as F  # noqa: E402
 from voxclean.neural.export import export_onnx  # noqa: E402
-from voxclean.neural.model import GruMask, ModelConfig  # noqa: E402
+from voxclean.neural.model import GruMask, ModelConfig, apply_filter  # noqa: E402
 from voxclean.neural.runtime import NeuralEnhancer, NeuralModel  # noqa: E402
 
 ATOL = 1e-5
+DF_BINS = 40
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+@pytest.fixture(scope="module", params=[0, DF_BINS], ids=["gains", "deep_filter"])
+def exported(request, tmp_path_factory):
     torch.manual_seed(3)
-    model = GruMask(ModelConfig(hidden=64, layers=2)).eval()
+    model = GruMask(ModelConfig(hidden=64, layers=2, df_bins=request.param, df_order=3, df_hidden=32)).eval()
     with torch.no_grad():  # larger weights than the default init, so the gains are not all ~0.5
         for p in model.parameters():
+            if p.abs().max() == 0:  # the filter's output layer starts at zero: give it weights
+                p.normal_(0.0, 0.1)
             p.mul_(3.0)
     path = tmp_path_factory.mktemp("onnx") / "m.onnx"
     export_onnx(model, path, corpus={"split": "train (test)"}, steps=0)
     return model, path
 
 
+def _inputs(x: np.ndarray, df_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Spectrum ``[1, T, 161]``, features ``[T, 322]`` and filter input ``[T, 2F]`` of a signal."""
+    spec = F.make_stft().stft(x[np.newaxis])
+    df = F.df_features(F.signal_phase_advance(spec)[..., :df_bins])[0] if df_bins else None
+    return spec, F.signal_features(spec)[0], df
+
+
 def test_onnx_frame_loop_matches_torch_sequence(exported, noisy_speech):
     model, path = exported
+    f = model.config.df_bins
     onnx_model = NeuralModel(path)
-    stft = F.make_stft()
-    feats = F.signal_features(stft.stft(noisy_speech[np.newaxis, :16000]))[0]  # [T, 322]
+    _, feats, df = _inputs(noisy_speech[:16000], f)
     with torch.no_grad():
-        ref, _ = model(torch.from_numpy(feats)[None])
+        ref, ref_c, _ = model(torch.from_numpy(feats)[None], None, None if df is None else torch.from_numpy(df)[None])
     ref = ref[0].numpy()
     state = np.zeros((2, 1, 64), np.float32)
     got = np.empty_like(ref)
+    got_c = []
     for t in range(feats.shape[0]):
-        g, state = onnx_model.step(feats[t : t + 1], state)
+        g, c, state = onnx_model.step(feats[t : t + 1], state, None if df is None else df[t : t + 1])
         got[t] = g[0]
+        if c is not None:
+            got_c.append(c[0])
     assert ref.std() > 0.05  # a meaningful comparison
     np.testing.assert_allclose(got, ref, atol=ATOL, rtol=0)
+    if f:
+        assert ref_c is not None and ref_c.std() > 0.05
+        np.testing.assert_allclose(np.stack(got_c), ref_c[0].numpy(), atol=ATOL, rtol=0)
 
 
 def test_onnx_batch_matches_torch_step(exported, rng):
     model, path = exported
+    f = model.config.df_bins
     onnx_model = NeuralModel(path)
     feats = rng.standard_normal((3, F.N_FEATURES)).astype(np.float32)
+    df = rng.uniform(-1, 1, (3, 2 * f)).astype(np.float32) if f else None
     state = rng.standard_normal((2, 3, 64)).astype(np.float32)
-    g, s = onnx_model.step(feats, state)
+    g, c, s = onnx_model.step(feats, state, df)
     with torch.no_grad():
-        tg, ts = model.step(torch.from_numpy(feats), torch.from_numpy(state))
+        tg, tc, ts = model.step(torch.from_numpy(feats), torch.from_numpy(state), None if df is None else torch.from_numpy(df))
     np.testing.assert_allclose(g, tg.numpy(), atol=ATOL, rtol=0)
     np.testing.assert_allclose(s, ts.numpy(), atol=ATOL, rtol=0)
+    if f:
+        np.testing.assert_allclose(c, tc.numpy(), atol=ATOL, rtol=0)
 
 
 def test_enhancer_output_matches_torch_pipeline(exported, noisy_speech):
-    """The whole runtime (STFT, features, ONNX, gains, ISTFT) equals the training-side computation."""
+    """The whole runtime (STFT, features, ONNX, gains, filter, ISTFT) equals the training-side computation."""
+    from voxclean import run_offline
     from voxclean.neural.losses import istft
 
     model, path = exported
     x = noisy_speech[:16000].astype(np.float32)
-    from voxclean import run_offline
-
     out = run_offline(NeuralEnhancer(16000, model=str(path), strength_db=300.0), x, 16000)  # no gain limit
-    stft = F.make_stft()
-    spec = stft.stft(x[np.newaxis])
+    spec, feats, df = _inputs(x, model.config.df_bins)
     with torch.no_grad():
-        gains, _ = model(torch.from_numpy(F.signal_features(spec)))
-        ref = istft(torch.from_numpy(spec.astype(np.complex64)) * gains)[0].numpy()
+        dft = None if df is None else torch.from_numpy(df)[None]
+        gains, coefs, _ = model(torch.from_numpy(feats)[None], None, dft)
+        est = apply_filter(torch.from_numpy(spec.astype(np.complex64)), gains, coefs, dft)
+        ref = istft(est)[0].numpy()
+        plain = istft(torch.from_numpy(spec.astype(np.complex64)) * gains)[0].numpy()
     n = ref.shape[0]
+    if model.config.df_bins:  # the filter changes the output: the comparison covers it
+        assert np.abs(ref - plain).max() > 100 * 1e-4
     np.testing.assert_allclose(out[:n], ref, atol=1e-4)
 
 
 def test_metadata_round_trip(exported):
-    _, path = exported
-    meta = NeuralModel(path).metadata
+    model, path = exported
+    onnx_model = NeuralModel(path)
+    meta = onnx_model.metadata
     assert meta["sample_rate"] == "16000" and meta["latency_samples"] == "160"
     assert meta["training_steps"] == "0"
+    assert onnx_model.df_bins == model.config.df_bins
+
+
+def test_filter_head_starts_as_the_gains_only_model(noisy_speech):
+    """A head added to a trained gains model starts at exactly that model (warm start of the recipe)."""
+    torch.manual_seed(5)
+    base = GruMask(ModelConfig(hidden=32, layers=1)).eval()
+    torch.manual_seed(5)
+    grown = GruMask(ModelConfig(hidden=32, layers=1, df_bins=DF_BINS)).eval()
+    for (na, pa), (nb, pb) in zip(base.named_parameters(), grown.named_parameters()):  # same draws for the mask layers
+        assert na == nb and torch.equal(pa, pb)
+    spec, feats, df = _inputs(noisy_speech[:8000], DF_BINS)
+    with torch.no_grad():
+        g0, _, _ = base(torch.from_numpy(feats)[None])
+        g1, c1, _ = grown(torch.from_numpy(feats)[None], None, torch.from_numpy(df)[None])
+        s = torch.from_numpy(spec.astype(np.complex64))
+        assert torch.equal(apply_filter(s, g0, None, None), apply_filter(s, g1, c1, torch.from_numpy(df)[None]))
+
+
+def test_widened_model_computes_the_same(noisy_speech):
+    """A trained model widened to more hidden units starts as exactly the same function."""
+    from voxclean.neural.model import widen_state_dict
+
+    torch.manual_seed(2)
+    small = GruMask(ModelConfig(hidden=24, layers=2, df_bins=DF_BINS, df_hidden=16)).eval()
+    with torch.no_grad():
+        for p in small.parameters():
+            if p.abs().max() == 0:
+                p.normal_(0.0, 0.3)
+    wide = GruMask(ModelConfig(hidden=40, layers=2, df_bins=DF_BINS, df_hidden=16)).eval()
+    wide.load_state_dict(widen_state_dict(small.state_dict(), wide))
+    spec, feats, df = _inputs(noisy_speech[:8000], DF_BINS)
+    with torch.no_grad():
+        a = small(torch.from_numpy(feats)[None], None, torch.from_numpy(df)[None])
+        b = wide(torch.from_numpy(feats)[None], None, torch.from_numpy(df)[None])
+    np.testing.assert_allclose(b[0].numpy(), a[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(b[1].numpy(), a[1].numpy(), atol=1e-6)
+    assert not torch.equal(b[2][:, :, 24:], torch.zeros_like(b[2][:, :, 24:]))  # the new units run, unheard
+
+
+def test_filter_runtime_streams_batches_and_limits(exported, noisy_speech, noises, rng):
+    """The runtime with a deep filter: random blocks == whole file, batched streams == alone, attenuation limit."""
+    from voxclean import Stream, run_offline
+    from voxclean.enhance.base import process_streams, stream_compensated
+
+    model, path = exported
+    if not model.config.df_bins:
+        pytest.skip("gains-only model: covered by the packaged-model tests")
+    enh = NeuralEnhancer(16000, model=str(path), strength_db=12.0)
+    x = noisy_speech[np.newaxis, :24000].astype(np.float32)
+    whole = run_offline(enh, x, 16000)
+    blocks, i = [], 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, 700))
+        blocks.append(x[:, i : i + n])
+        i += n
+    np.testing.assert_array_equal(np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1), whole)
+
+    xs = [x[:, k * 1600 : k * 1600 + 8000] for k in range(3)]
+    alone = [np.concatenate([enh.process(s[:, j : j + 160], st) for j in range(0, 8000, 160)], axis=1)
+             for s, st in ((s, enh.init_state(1)) for s in xs)]
+    streams = [Stream(enh, 1) for _ in xs]
+    together = [[] for _ in xs]
+    for j in range(0, 8000, 160):
+        for k, y in enumerate(process_streams(streams, [s[:, j : j + 160] for s in xs])):
+            together[k].append(y)
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(np.concatenate(b, axis=1), a)
+
+    noise = (noises["aircon"][:32000] * 0.3).astype(np.float32)
+    y = run_offline(enh, noise[np.newaxis], 16000)[0]
+    loss_db = 10 * np.log10(np.mean(noise[3200:] ** 2) / np.mean(y[3200:] ** 2))
+    assert loss_db <= 12.0 + 1.0
+    assert np.isfinite(run_offline(enh, np.sign(x) * 1.0, 16000)).all()
+

@@ -90,3 +90,29 @@ def test_warm_restart_keeps_the_earlier_schedule():
     assert Trainer.lr_at(longer, 2999) == pytest.approx(1e-5, rel=1e-3)  # decays to lr_final at the end
     rates = [Trainer.lr_at(longer, s) for s in range(1050, 3000)]
     assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))
+
+
+def test_filter_head_grows_on_a_gains_checkpoint(corpus, tmp_path):
+    """The recipe's stage 4: a gains-only checkpoint resumes into a model with a deep-filter head.
+
+    Before ``df_start`` the head is frozen, so the steps equal those of the gains-only
+    run; from ``df_start`` on it trains and changes the output.
+    """
+    plain = Trainer(_cfg(), tmp_path / "plain", corpus=corpus)
+    plain.train_step()
+    plain.save()
+    grown_cfg = _cfg(df_start=3, model=ModelConfig(hidden=32, layers=1, df_bins=24))
+    import shutil
+
+    shutil.copytree(tmp_path / "plain", tmp_path / "grown")
+    grown = Trainer(grown_cfg, tmp_path / "grown", corpus=corpus)
+    assert grown.step == 1
+    head = [p.detach().clone() for p in grown.model.df_parameters()]
+    for _ in range(2):  # steps 1 and 2: the head is frozen
+        assert grown.train_step() == plain.train_step()
+    assert all(torch.equal(a, b) for a, b in zip(head, grown.model.df_parameters()))
+    grown.train_step()  # step 3: the head learns
+    assert not torch.equal(head[-1], grown.model.df_parameters()[-1])
+    grown.save()
+    again = Trainer(grown_cfg, tmp_path / "grown", corpus=corpus)  # and its own checkpoints resume
+    assert again.step == 4 and again.train_step() == grown.train_step()

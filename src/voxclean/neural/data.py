@@ -44,7 +44,7 @@ import scipy.signal
 import soundfile as sf
 
 from ..dsp.stft import Stft
-from .features import SAMPLE_RATE, make_stft, signal_features
+from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
 
 __all__ = ["data_dir", "TrainCorpus", "MixConfig", "MixtureSampler", "Batch", "EARLY_MS"]
 
@@ -183,12 +183,16 @@ class Batch:
     ----------
     features : np.ndarray [shape=(B, T, N_FEATURES)], float32
     noisy_spec, clean_spec : np.ndarray [shape=(B, T, N_BINS)], complex64
+    phase : np.ndarray [shape=(B, T, N_BINS)], complex64
+        Phase advance of the noisy spectrum (:func:`~voxclean.neural.features.signal_phase_advance`),
+        the input of a deep-filter head.
     noisy, clean : np.ndarray [shape=(B, samples)], float32
     """
 
     features: np.ndarray
     noisy_spec: np.ndarray
     clean_spec: np.ndarray
+    phase: np.ndarray
     noisy: np.ndarray
     clean: np.ndarray
 
@@ -314,6 +318,7 @@ class MixtureSampler:
             features=signal_features(noisy_spec),
             noisy_spec=noisy_spec.astype(np.complex64),
             clean_spec=clean_spec.astype(np.complex64),
+            phase=signal_phase_advance(noisy_spec).astype(np.complex64),
             noisy=noisy,
             clean=clean,
         )

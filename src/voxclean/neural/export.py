@@ -2,10 +2,14 @@
 
 The ONNX graph is one frame step with the recurrent state as explicit tensors::
 
-    features  float32 [B, 322]              gains      float32 [B, 161]
-    state     float32 [layers, B, hidden]   state_out  float32 [layers, B, hidden]
+    features     float32 [B, 322]              gains      float32 [B, 161]
+    df_features  float32 [B, 2F]               coefs      float32 [B, K, F, 2]
+    state        float32 [layers, B, hidden]   state_out  float32 [layers, B, hidden]
 
 so a caller runs it once per 10 ms hop and feeds ``state_out`` back as ``state``.
+``df_features`` and ``coefs`` exist only for a model with a deep-filter head
+(``F = df_bins``, ``K = df_order``; see :mod:`voxclean.neural.model`); the caller
+applies the filter (:mod:`voxclean.neural.runtime`).
 The file carries its own description in ``metadata_props`` (read by
 :mod:`voxclean.neural.runtime`): name, format version, sample rate, window, hop,
 FFT size, latency, feature constants, state shape, parameter count and a summary
@@ -38,7 +42,21 @@ class _Step(torch.nn.Module):
         self.model = model
 
     def forward(self, features: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.model.step(features, state)
+        gains, _, state = self.model.step(features, state)
+        return gains, state
+
+
+class _FilterStep(torch.nn.Module):
+    def __init__(self, model: GruMask) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, features: torch.Tensor, df_features: torch.Tensor, state: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        gains, coefs, state = self.model.step(features, state, df_features)
+        assert coefs is not None
+        return gains, coefs, state
 
 
 def load_checkpoint_model(path: str | Path) -> tuple[GruMask, dict]:
@@ -69,13 +87,22 @@ def export_onnx(
     tmp = path.with_suffix(".tmp.onnx")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer and legacy-exporter notices; parity is tested instead
+        batch = {"features": {0: "batch"}, "state": {1: "batch"}, "gains": {0: "batch"}, "state_out": {1: "batch"}}
+        if cfg.df_bins:
+            module: torch.nn.Module = _FilterStep(model)
+            args: tuple = (torch.zeros(1, F.N_FEATURES), torch.zeros(1, 2 * cfg.df_bins), model.initial_state(1))
+            inputs, outputs = ["features", "df_features", "state"], ["gains", "coefs", "state_out"]
+            batch.update(df_features={0: "batch"}, coefs={0: "batch"})
+        else:
+            module, args = _Step(model), (torch.zeros(1, F.N_FEATURES), model.initial_state(1))
+            inputs, outputs = ["features", "state"], ["gains", "state_out"]
         torch.onnx.export(
-            _Step(model),
-            (torch.zeros(1, F.N_FEATURES), model.initial_state(1)),
+            module,
+            args,
             str(tmp),
-            input_names=["features", "state"],
-            output_names=["gains", "state_out"],
-            dynamic_axes={"features": {0: "batch"}, "state": {1: "batch"}, "gains": {0: "batch"}, "state_out": {1: "batch"}},
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=batch,
             opset_version=17,
             dynamo=False,
         )
@@ -106,7 +133,7 @@ def export_onnx(
     for k, v in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
-    proto.doc_string = "voxclean causal GRU mask denoiser, one 10 ms frame per call, explicit GRU state"
+    proto.doc_string = "voxclean causal GRU mask (+ deep filter) denoiser, one 10 ms frame per call, explicit GRU state"
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     return path

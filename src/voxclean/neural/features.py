@@ -17,6 +17,11 @@ window and a 10 ms hop (320-point FFT, 161 bins). Per frame ``t`` and bin ``k``:
 
 Both halves are invariant to the input level once the running mean has settled,
 so the network is trained on -40..-10 dBFS input and works at any level.
+
+A model with a deep-filter head also gets, for its lowest bins, the unit phase
+advance from the previous frame, ``u[t, k] = z / sqrt(|z|^2 + PHASE_EPS)`` with
+``z = X[t, k] conj(X[t-1, k])`` (:func:`phase_advance`; ``X[-1] = 0``), as real and
+imaginary parts (:func:`df_features`).
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ __all__ = [
     "frame_features",
     "signal_features",
     "top_band_gain",
+    "phase_advance",
+    "signal_phase_advance",
+    "df_features",
     "FORMAT_VERSION",
     "feature_spec",
 ]
@@ -61,6 +69,8 @@ NORM_TIME_S = 1.0
 NORM_INIT = -4.0
 #: Scale of both feature halves (log10 units -> roughly unit variance).
 FEATURE_SCALE = 0.5
+#: Regularizes the phase advance of near-silent bins towards 0 (|z| is a power squared).
+PHASE_EPS = POWER_EPS**2
 #: Bins whose mean gain drives the band above 8 kHz at higher rates (6.5-8 kHz).
 TOP_BAND_FIRST_BIN = 130
 
@@ -134,6 +144,34 @@ def signal_features(spec: np.ndarray) -> np.ndarray:
     return (out * FEATURE_SCALE).astype(np.float32)
 
 
+def phase_advance(spec: np.ndarray, prev: np.ndarray) -> np.ndarray:
+    """Unit inter-frame phase advance ``u`` of each bin (0 where both frames are silent).
+
+    Parameters
+    ----------
+    spec, prev : np.ndarray [shape=(..., F)], complex
+        This frame's and the previous frame's spectrum.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., F)], complex128, ``|u| <= 1``
+    """
+    z = spec.astype(np.complex128) * np.conj(prev)
+    return z / np.sqrt(z.real**2 + z.imag**2 + PHASE_EPS)
+
+
+def signal_phase_advance(spec: np.ndarray) -> np.ndarray:
+    """:func:`phase_advance` of every frame of ``spec [shape=(..., T, F)]`` (frame -1 is silent)."""
+    prev = np.zeros_like(spec)
+    prev[..., 1:, :] = spec[..., :-1, :]
+    return phase_advance(spec, prev)
+
+
+def df_features(u: np.ndarray) -> np.ndarray:
+    """Input of the deep-filter head: ``[real(u), imag(u)]`` ``[shape=(..., 2F)]`` float32."""
+    return np.concatenate([u.real, u.imag], axis=-1).astype(np.float32)
+
+
 def top_band_gain(gains: np.ndarray) -> np.ndarray:
     """Gain applied to the band above 8 kHz: mean gain of the top bins (6.5-8 kHz).
 
@@ -149,7 +187,7 @@ def top_band_gain(gains: np.ndarray) -> np.ndarray:
 
 
 #: Version of the input/output/metadata contract between export and runtime.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 def feature_spec() -> dict:
@@ -164,4 +202,5 @@ def feature_spec() -> dict:
         "norm_time_s": NORM_TIME_S,
         "norm_init": NORM_INIT,
         "feature_scale": FEATURE_SCALE,
+        "phase_eps": PHASE_EPS,
     }

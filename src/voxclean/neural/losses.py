@@ -62,14 +62,14 @@ def _compressed(spec: torch.Tensor, c: float) -> tuple[torch.Tensor, torch.Tenso
 
 
 def total_loss(
-    gains: torch.Tensor, noisy_spec: torch.Tensor, clean_spec: torch.Tensor, clean: torch.Tensor, cfg: LossConfig
+    est_spec: torch.Tensor, clean_spec: torch.Tensor, clean: torch.Tensor, cfg: LossConfig
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Loss of predicted ``gains [B, T, 161]``; returns ``(loss, components)``.
+    """Loss of an enhanced spectrum; returns ``(loss, components)``.
 
-    ``noisy_spec``/``clean_spec`` are complex ``[B, T, 161]``; ``clean`` is the target
-    waveform ``[B, samples]``.
+    ``est_spec``/``clean_spec`` are complex ``[B, T, 161]`` (the estimate from
+    :func:`voxclean.neural.model.apply_filter`); ``clean`` is the target waveform
+    ``[B, samples]``.
     """
-    est_spec = noisy_spec * gains
     n = (clean_spec.shape[1] - 1) * _STFT.hop
     ref = clean[:, :n]
     scale = 1.0 / (ref.pow(2).mean(-1).sqrt() + 1e-5)  # [B]

@@ -3,7 +3,9 @@
 :class:`NeuralEnhancer` is an :class:`~voxclean.enhance.base.Enhancer`. At 16 kHz
 each 10 ms block is one model frame: STFT (:mod:`voxclean.neural.features`
 framing), features, one ONNX step per channel with that channel's GRU state, gains
-limited to ``strength_db`` of attenuation, inverse STFT. Latency 160 samples (10 ms).
+limited to ``strength_db`` of attenuation, the deep filter of the lowest bins when
+the model has one (:mod:`voxclean.neural.model`; its output limited to the same
+attenuation), inverse STFT. Latency 160 samples (10 ms).
 
 At any other rate the block goes through a low-delay streaming polyphase resampler
 (:class:`voxclean.dsp.PolyphaseResampler`, about 1 ms of delay each way) to 16 kHz
@@ -112,13 +114,36 @@ class NeuralModel:
         if spec != feature_spec():
             raise ModelError(f"{self.path}: trained with features {spec}, this runtime computes {feature_spec()}")
         names = [i.name for i in self.session.get_inputs()]
-        if names != ["features", "state"]:
-            raise ModelError(f"{self.path}: inputs {names}, need ['features', 'state']")
+        cfg = json.loads(meta.get("model_config", "{}"))
+        #: Bins and order of the deep filter (0 bins: gains only).
+        self.df_bins, self.df_order = int(cfg.get("df_bins", 0)), int(cfg.get("df_order", 1))
+        need = ["features", "df_features", "state"] if self.df_bins else ["features", "state"]
+        if names != need:
+            raise ModelError(f"{self.path}: inputs {names}, need {need}")
 
-    def step(self, features: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One frame: ``features [B, 322]``, ``state [layers, B, hidden]`` -> ``(gains, state)``."""
+    def step(
+        self, features: np.ndarray, state: np.ndarray, df_features: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """One frame.
+
+        Parameters
+        ----------
+        features : np.ndarray [shape=(B, 322)], float32
+        state : np.ndarray [shape=(layers, B, hidden)], float32
+        df_features : np.ndarray [shape=(B, 2 * df_bins)], float32 or None
+            Required when the model has a deep-filter head.
+
+        Returns
+        -------
+        gains : np.ndarray [shape=(B, 161)]
+        coefs : np.ndarray [shape=(B, df_order, df_bins, 2)] or None
+        state : np.ndarray [shape=(layers, B, hidden)]
+        """
+        if self.df_bins:
+            gains, coefs, state = self.session.run(None, {"features": features, "df_features": df_features, "state": state})
+            return gains, coefs, state
         gains, state = self.session.run(None, {"features": features, "state": state})
-        return gains, state
+        return gains, None, state
 
 
 def _packaged_model_path() -> Path:
@@ -140,6 +165,7 @@ class _CoreState:
     feat: F.FeatureState
     rnn: list[np.ndarray]  # one [layers, 1, hidden] state per channel
     last_top: np.ndarray  # [C] top-band gain of the previous frame
+    hist: np.ndarray  # [C, max(1, K-1), F] complex: spectra of frames t-1, t-2, ... of the filtered bins
 
 
 class _Core:
@@ -154,6 +180,7 @@ class _Core:
         self.bypass = strength_db == 0.0
         #: Linear ramp over one hop ``[shape=(1, hop)]``: the top-band gain glides from frame to frame.
         self.ramp = (np.arange(1, self.hop + 1) / self.hop)[None, :]
+        self.df_bins, self.df_order = model.df_bins, model.df_order
 
     def init_state(self, n_channels: int) -> _CoreState:
         zeros = np.zeros((self.model.state_layers, 1, self.model.state_size), np.float32)
@@ -162,21 +189,67 @@ class _Core:
             feat=F.init_feature_state(n_channels),
             rnn=[zeros.copy() for _ in range(n_channels)],
             last_top=np.ones(n_channels),
+            hist=np.zeros((n_channels, max(1, self.df_order - 1), self.df_bins), np.complex128),
         )
+
+    def _filter(self, spec: np.ndarray, y: np.ndarray, u: np.ndarray, coefs: np.ndarray, hist: np.ndarray) -> np.ndarray:
+        """Add the deep filter to ``y = gains * spec`` (in place) and return the next history.
+
+        Parameters
+        ----------
+        spec, y : np.ndarray [shape=(C, 161)], complex
+        u : np.ndarray [shape=(C, F)], complex
+            Phase advance of this frame.
+        coefs : np.ndarray [shape=(C, K, F, 2)]
+        hist : np.ndarray [shape=(C, max(1, K-1), F)], complex
+
+        Returns
+        -------
+        np.ndarray [shape=(C, max(1, K-1), F)]
+            The history after this frame.
+        """
+        f = self.df_bins
+        x = spec[:, :f]
+        a = coefs[..., 0].astype(np.float64) + 1j * coefs[..., 1].astype(np.float64)
+        acc = a[:, 0] * x
+        ui = u
+        for i in range(1, self.df_order):
+            acc = acc + a[:, i] * hist[:, i - 1] * ui
+            ui = ui * u
+        yf = y[:, :f] + acc
+        # the attenuation limit of the gains, for the filtered bins: |Y| >= floor |X|
+        need = self.floor * np.abs(x)
+        got = np.abs(yf)
+        low = got < need * (1.0 - 1e-9)
+        if low.any():
+            scaled = np.where(got > 0, yf * (need / np.maximum(got, 1e-300)), self.floor * x)
+            yf = np.where(low, scaled, yf)
+        y[:, :f] = yf
+        return np.concatenate([x[:, None, :], hist[:, :-1]], axis=1) if self.df_order > 2 else x[:, None, :].copy()
 
     def process(self, block: np.ndarray, state: _CoreState) -> tuple[np.ndarray, np.ndarray]:
         """``block [C, 160]`` -> ``(enhanced [C, 160] float64, top-band gain [C])``."""
         spec = self.stft.analyze(block, state.stft)
         if self.bypass:
-            gains = np.ones(spec.shape, np.float64)
-        else:
-            feats = F.frame_features(spec, state.feat)
-            gains = np.empty(spec.shape, np.float64)
-            for c in range(spec.shape[0]):  # one session call per channel: channels stay bit-independent
-                g, state.rnn[c] = self.model.step(feats[c : c + 1], state.rnn[c])
-                gains[c] = g[0]
-            np.clip(gains, self.floor, 1.0, out=gains)
-        return self.stft.synthesize(spec * gains, state.stft), F.top_band_gain(gains)
+            return self.stft.synthesize(spec, state.stft), np.ones(spec.shape[0])
+        feats = F.frame_features(spec, state.feat)
+        f = self.df_bins
+        u = F.phase_advance(spec[:, :f], state.hist[:, 0]) if f else None
+        df_in = F.df_features(u) if u is not None else None
+        gains = np.empty(spec.shape, np.float64)
+        coefs = np.empty((spec.shape[0], self.df_order, f, 2), np.float32) if f else None
+        for c in range(spec.shape[0]):  # one session call per channel: channels stay bit-independent
+            g, a, state.rnn[c] = self.model.step(
+                feats[c : c + 1], state.rnn[c], None if df_in is None else df_in[c : c + 1]
+            )
+            gains[c] = g[0]
+            if coefs is not None and a is not None:
+                coefs[c] = a[0]
+        np.clip(gains, self.floor, 1.0, out=gains)
+        y = spec * gains
+        if coefs is not None and u is not None:
+            state.hist = self._filter(spec, y, u, coefs, state.hist)
+        return self.stft.synthesize(y, state.stft), F.top_band_gain(gains)
 
     def process_many(self, blocks: list[np.ndarray],
                      states: list[_CoreState]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -205,16 +278,26 @@ class _Core:
         spec = self.stft.analyze(x, stft)
         if self.bypass:
             gains = np.ones(spec.shape, np.float64)
+            y = spec
         else:
             feat = F.FeatureState(mean=np.concatenate([st.feat.mean for st in states], axis=0))
             feats = F.frame_features(spec, feat)
             rnn = np.concatenate([r for st in states for r in st.rnn], axis=1)
-            g, rnn = self.model.step(feats, rnn)
+            f = self.df_bins
+            hist = np.concatenate([st.hist for st in states], axis=0)
+            u = F.phase_advance(spec[:, :f], hist[:, 0]) if f else None
+            g, coefs, rnn = self.model.step(feats, rnn, F.df_features(u) if u is not None else None)
             gains = np.clip(g.astype(np.float64), self.floor, 1.0)
-            for st, mean, h in zip(states, np.split(feat.mean, cuts), np.split(rnn, cuts, axis=1), strict=True):
+            y = spec * gains
+            if coefs is not None and u is not None:
+                hist = self._filter(spec, y, u, coefs, hist)
+            for st, mean, h, hh in zip(
+                states, np.split(feat.mean, cuts), np.split(rnn, cuts, axis=1), np.split(hist, cuts), strict=True
+            ):
                 st.feat.mean = mean
                 st.rnn = [h[:, c : c + 1] for c in range(h.shape[1])]
-        y = self.stft.synthesize(spec * gains, stft)
+                st.hist = hh
+        y = self.stft.synthesize(y, stft)
         top = F.top_band_gain(gains)
         for st, frame, ola in zip(states, np.split(stft.frame, cuts), np.split(stft.ola, cuts), strict=True):
             st.stft.frame, st.stft.ola = frame, ola

@@ -30,7 +30,8 @@ import torch
 
 from .data import Batch, MixConfig, MixtureSampler, TrainCorpus
 from .losses import LossConfig, istft, si_sdr, total_loss
-from .model import GruMask, ModelConfig
+from .features import df_features
+from .model import GruMask, ModelConfig, apply_filter, widen_state_dict
 
 __all__ = ["TrainConfig", "Trainer", "load_config", "main"]
 
@@ -47,6 +48,7 @@ class TrainConfig:
     warmup_steps: int = 200
     restarts: tuple[int, ...] = ()
     restart_lr: float = 3e-4
+    df_start: int = 0
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -93,9 +95,11 @@ def config_dict(cfg: TrainConfig) -> dict:
     return asdict(cfg)
 
 
-def _tensors(batch: Batch) -> tuple[torch.Tensor, ...]:
+def _tensors(batch: Batch, df_bins: int) -> tuple[torch.Tensor, ...]:
+    """``(features, df_features or None, noisy_spec, clean_spec, clean)`` of a batch."""
     return (
         torch.from_numpy(batch.features),
+        torch.from_numpy(df_features(batch.phase[..., :df_bins])) if df_bins else None,
         torch.from_numpy(batch.noisy_spec),
         torch.from_numpy(batch.clean_spec),
         torch.from_numpy(batch.clean),
@@ -115,7 +119,11 @@ class Trainer:
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
         self.valid_sampler = MixtureSampler(self.corpus, "valid", cfg.mix, seed=cfg.seed + 1)
         self.model = GruMask(cfg.model)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        df_ids = {id(p) for p in self.model.df_parameters()}
+        groups = [{"params": [p for p in self.model.parameters() if id(p) not in df_ids]}]
+        if df_ids:  # a group of its own, so a checkpoint of the model without the head still loads
+            groups.append({"params": self.model.df_parameters()})
+        self.opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.step = 0
         self._valid: Batch | None = None
         ckpt = self.out / "checkpoint.pt"
@@ -158,9 +166,28 @@ class Trainer:
         return path
 
     def load(self, path: Path) -> None:
+        """Resume from a checkpoint.
+
+        A checkpoint of the same network without the deep-filter head (an earlier
+        stage of the recipe) also loads: the head keeps its initial weights (an
+        output layer of zeros, so the model computes what the checkpoint computed)
+        and fresh optimizer state. So does one with fewer hidden units
+        (:func:`~voxclean.neural.model.widen_state_dict`; the same function again,
+        with a fresh optimizer).
+        """
         ck = torch.load(path, map_location="cpu", weights_only=False)
-        self.model.load_state_dict(ck["model"])
-        self.opt.load_state_dict(ck["opt"])
+        if int(ck["model"]["encoder.weight"].shape[0]) < self.cfg.model.hidden:  # a narrower model: widen it
+            self.model.load_state_dict(widen_state_dict(ck["model"], self.model))
+            self.step = int(ck["step"])  # the optimizer starts afresh (its moments have the old shapes)
+            return
+        missing, unexpected = self.model.load_state_dict(ck["model"], strict=False)
+        if unexpected or any(not k.startswith("df_") for k in missing):
+            raise ValueError(f"{path}: checkpoint does not fit the model (missing {missing}, unexpected {unexpected})")
+        opt = ck["opt"]
+        if missing:  # add the head's group to the optimizer state of the checkpoint
+            fresh = self.opt.state_dict()
+            opt = {"state": opt["state"], "param_groups": [opt["param_groups"][0], fresh["param_groups"][1]]}
+        self.opt.load_state_dict(opt)
         self.step = int(ck["step"])
 
     # -- training --------------------------------------------------------------
@@ -170,14 +197,17 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         """Take the next step; returns the loss components."""
-        feats, noisy_spec, clean_spec, clean = _tensors(self.batch(self.step))
+        feats, df, noisy_spec, clean_spec, clean = _tensors(self.batch(self.step), self.cfg.model.df_bins)
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
         self.model.train()
-        gains, _ = self.model(feats)
-        loss, parts = total_loss(gains, noisy_spec, clean_spec, clean, self.cfg.loss)
+        gains, coefs, _ = self.model(feats, None, df)
+        loss, parts = total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if self.step < self.cfg.df_start:  # the head is not trained yet: the earlier stages stay bit-exact
+            for p in self.model.df_parameters():
+                p.grad = None
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.opt.step()
         self.step += 1
@@ -187,24 +217,25 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, batch: Batch) -> float:
         """Loss of the current model on ``batch`` (no update)."""
-        feats, noisy_spec, clean_spec, clean = _tensors(batch)
+        feats, df, noisy_spec, clean_spec, clean = _tensors(batch, self.cfg.model.df_bins)
         self.model.eval()
-        gains, _ = self.model(feats)
-        return float(total_loss(gains, noisy_spec, clean_spec, clean, self.cfg.loss)[0])
+        gains, coefs, _ = self.model(feats, None, df)
+        return float(total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)[0])
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
         """SI-SDR (and PESQ-WB on the first examples) on the fixed validation set."""
         if self._valid is None:
             self._valid = self.valid_sampler.batch(range(self.cfg.valid_examples))
-        feats, noisy_spec, clean_spec, clean = _tensors(self._valid)
+        feats, df, noisy_spec, clean_spec, clean = _tensors(self._valid, self.cfg.model.df_bins)
         self.model.eval()
-        gains, _ = self.model(feats)
-        est = istft(noisy_spec * gains)
+        gains, coefs, _ = self.model(feats, None, df)
+        est_spec = apply_filter(noisy_spec, gains, coefs, df)
+        est = istft(est_spec)
         ref = clean[:, : est.shape[1]]
         noisy = istft(noisy_spec)
         out = {
-            "valid_loss": float(total_loss(gains, noisy_spec, clean_spec, clean, self.cfg.loss)[0]),
+            "valid_loss": float(total_loss(est_spec, clean_spec, clean, self.cfg.loss)[0]),
             "valid_si_sdr": float(si_sdr(ref, est).mean()),
             "valid_si_sdr_noisy": float(si_sdr(ref, noisy).mean()),
         }
