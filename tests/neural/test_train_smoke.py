@@ -116,3 +116,32 @@ def test_filter_head_grows_on_a_gains_checkpoint(corpus, tmp_path):
     grown.save()
     again = Trainer(grown_cfg, tmp_path / "grown", corpus=corpus)  # and its own checkpoints resume
     assert again.step == 4 and again.train_step() == grown.train_step()
+
+
+def test_widening_mid_run_equals_resuming_into_the_wider_model(corpus, tmp_path):
+    """``widen_step``: the run trains the narrow gains model, then widens it (same function) and goes on.
+
+    An uninterrupted run and one stopped at the widening step and resumed take the
+    same steps; before the widening the run equals a plain narrow run.
+    """
+    staged = _cfg(widen_step=2, widen_from=16, df_start=2, model=ModelConfig(hidden=24, layers=1, df_bins=8))
+    narrow = Trainer(_cfg(model=ModelConfig(hidden=16, layers=1)), tmp_path / "narrow", corpus=corpus)
+    a = Trainer(staged, tmp_path / "a", corpus=corpus)
+    assert a.model.config.hidden == 16 and not a.model.config.df_bins
+    for _ in range(2):
+        assert a.train_step() == narrow.train_step()
+    a.save()
+    b = Trainer(staged, tmp_path / "a", corpus=corpus)  # resumes at the widening step: widened on load
+    a.run(max_steps=4)  # widens in the loop
+    assert a.model.config.hidden == b.model.config.hidden == 24
+    with torch.no_grad():  # the widened model computes what the narrow one did
+        feats = torch.from_numpy(a.batch(0).features[:1])
+        g_narrow, _, _ = narrow.model(feats)
+        g_wide, coefs, _ = b.model(feats, None, torch.zeros(1, feats.shape[1], 16))
+        torch.testing.assert_close(g_wide, g_narrow, atol=1e-6, rtol=0)
+        assert coefs is not None and coefs.abs().max() == 0
+    for _ in range(2):
+        b.train_step()
+    assert b.step == a.step == 4
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)

@@ -49,6 +49,8 @@ class TrainConfig:
     restarts: tuple[int, ...] = ()
     restart_lr: float = 3e-4
     df_start: int = 0
+    widen_step: int = 0
+    widen_from: int = 0
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -118,19 +120,38 @@ class Trainer:
         self.corpus = corpus or TrainCorpus.load(max_speech_files=cfg.max_speech_files, seed=cfg.seed)
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
         self.valid_sampler = MixtureSampler(self.corpus, "valid", cfg.mix, seed=cfg.seed + 1)
-        self.model = GruMask(cfg.model)
-        df_ids = {id(p) for p in self.model.df_parameters()}
-        groups = [{"params": [p for p in self.model.parameters() if id(p) not in df_ids]}]
-        if df_ids:  # a group of its own, so a checkpoint of the model without the head still loads
-            groups.append({"params": self.model.df_parameters()})
-        self.opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.step = 0
+        self._build(0)
         self._valid: Batch | None = None
         ckpt = self.out / "checkpoint.pt"
         if ckpt.exists():
             self.load(ckpt)
 
-    # -- schedule, checkpoints -------------------------------------------------
+    # -- model, schedule, checkpoints -----------------------------------------
+    def model_config_at(self, step: int) -> ModelConfig:
+        """Network of ``step``: before ``widen_step`` the gains-only model with ``widen_from`` units."""
+        c = self.cfg
+        if c.widen_step and step < c.widen_step:
+            return ModelConfig(hidden=c.widen_from, layers=c.model.layers)
+        return c.model
+
+    def _build(self, step: int, narrow: dict | None = None) -> None:
+        """Fresh model (and optimizer) for ``step``; ``narrow``: weights of a smaller model to widen.
+
+        The model is drawn right after seeding with ``seed``, so a network built at
+        the start and one built when widening at ``widen_step`` (or when resuming there)
+        get the same initial weights for their new units.
+        """
+        torch.manual_seed(self.cfg.seed)
+        self.model = GruMask(self.model_config_at(step))
+        if narrow is not None:
+            self.model.load_state_dict(widen_state_dict(narrow, self.model))
+        df_ids = {id(p) for p in self.model.df_parameters()}
+        groups = [{"params": [p for p in self.model.parameters() if id(p) not in df_ids]}]
+        if df_ids:  # a group of its own, so a checkpoint of the model without the head still loads
+            groups.append({"params": self.model.df_parameters()})
+        self.opt = torch.optim.AdamW(groups, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+
     def lr_at(self, step: int) -> float:
         """Learning rate of ``step``: linear warm-up, then cosine decay to ``lr_final``.
 
@@ -173,12 +194,15 @@ class Trainer:
         output layer of zeros, so the model computes what the checkpoint computed)
         and fresh optimizer state. So does one with fewer hidden units
         (:func:`~voxclean.neural.model.widen_state_dict`; the same function again,
-        with a fresh optimizer).
+        with a fresh optimizer), as at ``widen_step`` in an uninterrupted run.
         """
         ck = torch.load(path, map_location="cpu", weights_only=False)
-        if int(ck["model"]["encoder.weight"].shape[0]) < self.cfg.model.hidden:  # a narrower model: widen it
-            self.model.load_state_dict(widen_state_dict(ck["model"], self.model))
-            self.step = int(ck["step"])  # the optimizer starts afresh (its moments have the old shapes)
+        step = int(ck["step"])
+        if self.model.config != self.model_config_at(step):
+            self._build(step)
+        if int(ck["model"]["encoder.weight"].shape[0]) < self.model.config.hidden:  # a narrower model: widen it
+            self._build(step, narrow=ck["model"])  # the optimizer starts afresh (its moments have the old shapes)
+            self.step = step
             return
         missing, unexpected = self.model.load_state_dict(ck["model"], strict=False)
         if unexpected or any(not k.startswith("df_") for k in missing):
@@ -270,6 +294,8 @@ class Trainer:
         acc: dict[str, float] = {}
         n = 0
         while self.step < end:
+            if self.model.config != self.model_config_at(self.step):  # widen_step: grow the network
+                self._build(self.step, narrow=self.model.state_dict())
             parts = self.train_step()
             for k, v in parts.items():
                 acc[k] = acc.get(k, 0.0) + v
