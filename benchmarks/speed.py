@@ -8,7 +8,11 @@
    maximum of the time spent per 10 ms block are reported too (a live stream
    needs them below 10 ms). One warm-up second runs through a separate stream
    first.
-2. **Peak memory of the file path.** A 1-hour, 48 kHz stereo, 16-bit WAV
+2. **The neural model** (when ``neural`` is among the methods): parameters and
+   multiply-accumulates per frame from the model's metadata, MAC/s, and at 16 kHz
+   the frame-by-frame RTF with per-frame p50/p99 times next to the whole-file RTF
+   (:func:`voxclean.run_offline` on the same 60 s), single-threaded.
+3. **Peak memory of the file path.** A 1-hour, 48 kHz stereo, 16-bit WAV
    (about 690 MB; built from the same speech, written block by block into a
    temporary folder that is deleted afterwards) is enhanced in a child process
    by ``voxclean.io.read_blocks`` -> ``voxclean.enhance.stream_compensated`` ->
@@ -145,6 +149,29 @@ def streaming_table(timings: Sequence[StreamTiming], seconds: float) -> str:
         cells.append(f"{t16.block_size} / {t16.latency}")
         lines.append("| " + " | ".join(cells) + " |")
     return f"{seconds:.0f} s of noisy speech per rate, 10 ms blocks, one thread.\n\n" + "\n".join(lines)
+
+
+def neural_table(x16: np.ndarray) -> str:
+    """Size, cost and frame-by-frame vs whole-file speed of the packaged neural model at 16 kHz."""
+    enhancer = voxclean.create("neural", 16000)
+    meta = enhancer.model.metadata
+    hop_s = int(meta["hop"]) / int(meta["sample_rate"])
+    macs = int(meta["macs_per_frame"])
+    stream_blocks(enhancer, x16[:16000], 160)  # warm-up
+    frames = stream_blocks(enhancer, x16, 160)
+    t0 = time.perf_counter()
+    voxclean.run_offline(enhancer, x16[None, :], 16000)
+    whole = time.perf_counter() - t0
+    dur = x16.shape[0] / 16000
+    rows = [
+        "| model | parameters | MACs / frame | MAC/s | RTF frame by frame | per-frame p50 / p99 (ms) | RTF whole file |",
+        "|---|---|---|---|---|---|---|",
+        f"| {meta['name']} (step {meta.get('training_steps', '?')}) | {int(meta['n_params']):,} | {macs:,} | "
+        f"{macs / hop_s / 1e6:.1f} M | {frames.sum() / (frames.size * 160 / 16000):.4f} | "
+        f"{np.percentile(frames, 50) * 1e3:.3f} / {np.percentile(frames, 99) * 1e3:.3f} | {whole / dur:.4f} |",
+    ]
+    return (f"{dur:.0f} s of noisy speech at 16 kHz, one thread; frames of 10 ms; MACs are the matrix "
+            "products of the network (metadata `macs_per_frame`).\n\n" + "\n".join(rows))
 
 
 # ----------------------------------------------------------------------- memory
@@ -352,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             t = timings[-1]
             print(f"[speed] {m:24s} {sr:5d} Hz RTF {t.rtf:.4f} p99 {t.p99_ms:.2f} ms", file=sys.stderr)
     parts = [*header(command), "## Streaming real-time factor", "", streaming_table(timings, seconds), ""]
+    if "neural" in methods:
+        parts += ["## Neural model", "", neural_table(signals[16000]), ""]
     if not args.no_memory:
         print("[speed] memory test on a long file", file=sys.stderr)
         runs, notes = measure_memory(file_seconds, args.memory_method, signals[48000])

@@ -365,7 +365,7 @@ def _resamplers(sr: int, core_delay: int) -> tuple[PolyphaseResampler, Polyphase
 
 
 class NeuralEnhancer:
-    """Causal neural denoiser (GRU bin gains on a 20 ms / 10 ms STFT at 16 kHz), ONNX runtime.
+    """Causal neural denoiser (GRU bin gains + deep filter of the low bins on a 20 ms / 10 ms STFT at 16 kHz), ONNX runtime.
 
     Parameters
     ----------
