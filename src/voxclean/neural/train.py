@@ -221,7 +221,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         """Take the next step; returns the loss components."""
-        feats, df, noisy_spec, clean_spec, clean = _tensors(self.batch(self.step), self.cfg.model.df_bins)
+        feats, df, noisy_spec, clean_spec, clean = _tensors(self.batch(self.step), self.model.config.df_bins)
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
         self.model.train()
@@ -241,7 +241,7 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, batch: Batch) -> float:
         """Loss of the current model on ``batch`` (no update)."""
-        feats, df, noisy_spec, clean_spec, clean = _tensors(batch, self.cfg.model.df_bins)
+        feats, df, noisy_spec, clean_spec, clean = _tensors(batch, self.model.config.df_bins)
         self.model.eval()
         gains, coefs, _ = self.model(feats, None, df)
         return float(total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)[0])
@@ -251,7 +251,7 @@ class Trainer:
         """SI-SDR (and PESQ-WB on the first examples) on the fixed validation set."""
         if self._valid is None:
             self._valid = self.valid_sampler.batch(range(self.cfg.valid_examples))
-        feats, df, noisy_spec, clean_spec, clean = _tensors(self._valid, self.cfg.model.df_bins)
+        feats, df, noisy_spec, clean_spec, clean = _tensors(self._valid, self.model.config.df_bins)
         self.model.eval()
         gains, coefs, _ = self.model(feats, None, df)
         est_spec = apply_filter(noisy_spec, gains, coefs, df)
