@@ -145,3 +145,18 @@ def test_widening_mid_run_equals_resuming_into_the_wider_model(corpus, tmp_path)
     assert b.step == a.step == 4
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(pa, pb)
+
+
+def test_weights_only_checkpoint_resumes_with_a_fresh_optimizer(corpus, tmp_path):
+    """Committed checkpoints carry no optimizer state; they resume the weights and step."""
+    a = Trainer(_cfg(), tmp_path / "a", corpus=corpus)
+    a.train_step()
+    ck = a.state_dict()
+    del ck["opt"]
+    (tmp_path / "b").mkdir()
+    torch.save(ck, tmp_path / "b" / "checkpoint.pt")
+    b = Trainer(_cfg(), tmp_path / "b", corpus=corpus)
+    assert b.step == 1 and not b.opt.state
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+    b.train_step()

@@ -195,6 +195,8 @@ class Trainer:
         and fresh optimizer state. So does one with fewer hidden units
         (:func:`~voxclean.neural.model.widen_state_dict`; the same function again,
         with a fresh optimizer), as at ``widen_step`` in an uninterrupted run.
+        A checkpoint without optimizer state (``"opt"``; the committed ones, kept
+        small) resumes the weights with a fresh optimizer.
         """
         ck = torch.load(path, map_location="cpu", weights_only=False)
         step = int(ck["step"])
@@ -207,12 +209,14 @@ class Trainer:
         missing, unexpected = self.model.load_state_dict(ck["model"], strict=False)
         if unexpected or any(not k.startswith("df_") for k in missing):
             raise ValueError(f"{path}: checkpoint does not fit the model (missing {missing}, unexpected {unexpected})")
+        self.step = step
+        if "opt" not in ck:  # a weights-only checkpoint (as committed): the optimizer starts afresh
+            return
         opt = ck["opt"]
         if missing:  # add the head's group to the optimizer state of the checkpoint
             fresh = self.opt.state_dict()
             opt = {"state": opt["state"], "param_groups": [opt["param_groups"][0], fresh["param_groups"][1]]}
         self.opt.load_state_dict(opt)
-        self.step = int(ck["step"])
 
     # -- training --------------------------------------------------------------
     def batch(self, step: int) -> Batch:
