@@ -158,7 +158,8 @@ def apply_filter(
     acc = a[..., 0, :] * x
     ui = u
     for i in range(1, order):
-        past = torch.cat([torch.zeros_like(x[:, :i]), x[:, : x.shape[1] - i]], dim=1)[:, : x.shape[1]]  # x[t - i]
+        past = torch.zeros_like(x)  # x[t - i], silent before the start
+        past[:, i:] = x[:, :-i]
         acc = acc + a[..., i, :] * past * ui
         ui = ui * u
     return torch.cat([y[..., :f] + acc, y[..., f:]], dim=-1)

@@ -227,28 +227,52 @@ class _Core:
         y[:, :f] = yf
         return np.concatenate([x[:, None, :], hist[:, :-1]], axis=1) if self.df_order > 2 else x[:, None, :].copy()
 
+    def _enhance(self, spec: np.ndarray, feat: F.FeatureState, hist: np.ndarray, network: Any) -> tuple[np.ndarray, ...]:
+        """One frame's features, network call, gains and filter (shared by :meth:`process` and :meth:`process_many`).
+
+        Parameters
+        ----------
+        spec : np.ndarray [shape=(C, 161)], complex
+        feat : F.FeatureState
+            Updated in place.
+        hist : np.ndarray [shape=(C, max(1, K-1), F)], complex
+        network : callable
+            ``network(features [C, 322], df_features [C, 2F] or None) -> (gains [C, 161], coefs or None)``;
+            it keeps the recurrent state.
+
+        Returns
+        -------
+        y : np.ndarray [shape=(C, 161)], complex
+            Enhanced spectrum.
+        gains : np.ndarray [shape=(C, 161)]
+            Gains, limited to ``[floor, 1]``.
+        hist : np.ndarray
+            The filter history after this frame.
+        """
+        feats = F.frame_features(spec, feat)
+        u = F.phase_advance(spec[:, : self.df_bins], hist[:, 0]) if self.df_bins else None
+        g, coefs = network(feats, None if u is None else F.df_features(u))
+        gains = np.clip(g.astype(np.float64), self.floor, 1.0)
+        y = spec * gains
+        if u is not None:
+            hist = self._filter(spec, y, u, coefs, hist)
+        return y, gains, hist
+
     def process(self, block: np.ndarray, state: _CoreState) -> tuple[np.ndarray, np.ndarray]:
         """``block [C, 160]`` -> ``(enhanced [C, 160] float64, top-band gain [C])``."""
         spec = self.stft.analyze(block, state.stft)
         if self.bypass:
             return self.stft.synthesize(spec, state.stft), np.ones(spec.shape[0])
-        feats = F.frame_features(spec, state.feat)
-        f = self.df_bins
-        u = F.phase_advance(spec[:, :f], state.hist[:, 0]) if f else None
-        df_in = F.df_features(u) if u is not None else None
-        gains = np.empty(spec.shape, np.float64)
-        coefs = np.empty((spec.shape[0], self.df_order, f, 2), np.float32) if f else None
-        for c in range(spec.shape[0]):  # one session call per channel: channels stay bit-independent
-            g, a, state.rnn[c] = self.model.step(
-                feats[c : c + 1], state.rnn[c], None if df_in is None else df_in[c : c + 1]
-            )
-            gains[c] = g[0]
-            if coefs is not None and a is not None:
-                coefs[c] = a[0]
-        np.clip(gains, self.floor, 1.0, out=gains)
-        y = spec * gains
-        if coefs is not None and u is not None:
-            state.hist = self._filter(spec, y, u, coefs, state.hist)
+
+        def per_channel(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+            # one session call per channel: channels stay bit-independent
+            outs = [self.model.step(feats[c : c + 1], state.rnn[c], None if df_in is None else df_in[c : c + 1])
+                    for c in range(feats.shape[0])]
+            state.rnn = [o[2] for o in outs]
+            coefs = np.concatenate([o[1] for o in outs]) if self.df_bins else None
+            return np.concatenate([o[0] for o in outs]), coefs
+
+        y, gains, state.hist = self._enhance(spec, state.feat, state.hist, per_channel)
         return self.stft.synthesize(y, state.stft), F.top_band_gain(gains)
 
     def process_many(self, blocks: list[np.ndarray],
@@ -281,18 +305,15 @@ class _Core:
             y = spec
         else:
             feat = F.FeatureState(mean=np.concatenate([st.feat.mean for st in states], axis=0))
-            feats = F.frame_features(spec, feat)
-            rnn = np.concatenate([r for st in states for r in st.rnn], axis=1)
-            f = self.df_bins
-            hist = np.concatenate([st.hist for st in states], axis=0)
-            u = F.phase_advance(spec[:, :f], hist[:, 0]) if f else None
-            g, coefs, rnn = self.model.step(feats, rnn, F.df_features(u) if u is not None else None)
-            gains = np.clip(g.astype(np.float64), self.floor, 1.0)
-            y = spec * gains
-            if coefs is not None and u is not None:
-                hist = self._filter(spec, y, u, coefs, hist)
+            rnn = [np.concatenate([r for st in states for r in st.rnn], axis=1)]
+
+            def batched(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+                g, coefs, rnn[0] = self.model.step(feats, rnn[0], df_in)
+                return g, coefs
+
+            y, gains, hist = self._enhance(spec, feat, np.concatenate([st.hist for st in states], axis=0), batched)
             for st, mean, h, hh in zip(
-                states, np.split(feat.mean, cuts), np.split(rnn, cuts, axis=1), np.split(hist, cuts), strict=True
+                states, np.split(feat.mean, cuts), np.split(rnn[0], cuts, axis=1), np.split(hist, cuts), strict=True
             ):
                 st.feat.mean = mean
                 st.rnn = [h[:, c : c + 1] for c in range(h.shape[1])]

@@ -200,16 +200,15 @@ class Trainer:
         """
         ck = torch.load(path, map_location="cpu", weights_only=False)
         step = int(ck["step"])
+        self.step = step
+        if int(ck["model"]["encoder.weight"].shape[0]) < self.model_config_at(step).hidden:  # narrower: widen it
+            self._build(step, narrow=ck["model"])  # the optimizer starts afresh (its moments have the old shapes)
+            return
         if self.model.config != self.model_config_at(step):
             self._build(step)
-        if int(ck["model"]["encoder.weight"].shape[0]) < self.model.config.hidden:  # a narrower model: widen it
-            self._build(step, narrow=ck["model"])  # the optimizer starts afresh (its moments have the old shapes)
-            self.step = step
-            return
         missing, unexpected = self.model.load_state_dict(ck["model"], strict=False)
         if unexpected or any(not k.startswith("df_") for k in missing):
             raise ValueError(f"{path}: checkpoint does not fit the model (missing {missing}, unexpected {unexpected})")
-        self.step = step
         if "opt" not in ck:  # a weights-only checkpoint (as committed): the optimizer starts afresh
             return
         opt = ck["opt"]
