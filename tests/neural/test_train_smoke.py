@@ -160,3 +160,14 @@ def test_weights_only_checkpoint_resumes_with_a_fresh_optimizer(corpus, tmp_path
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(pa, pb)
     b.train_step()
+
+
+def test_augmentation_starts_at_augment_start(corpus, tmp_path):
+    """Steps before ``augment_start`` get the plain mixtures, so earlier stages stay bit-exact."""
+    mix = MixConfig(segment_s=1.0, speech_eq_prob=1.0, synth_noise_prob=1.0, noise_eq_prob=1.0)
+    plain = Trainer(_cfg(mix=mix.without_augmentation()), tmp_path / "plain", corpus=corpus)
+    staged = Trainer(_cfg(mix=mix, augment_start=2), tmp_path / "staged", corpus=corpus)
+    for step in (0, 1):
+        assert (staged.batch(step).noisy == plain.batch(step).noisy).all()
+    assert not (staged.batch(2).noisy == plain.batch(2).noisy).all()
+    assert (staged.valid_sampler.example(0)[0] == plain.valid_sampler.example(0)[0]).all()  # validation stays plain

@@ -26,6 +26,14 @@ Each example (:meth:`MixtureSampler.example`) is drawn from a generator seeded b
 7. clipping (probability ``clip_prob``): the mixture (not the target) is clipped
    at a quantile of its magnitude.
 
+Three augmentations of :mod:`voxclean.neural.augment` are off by default (the
+first 15000 steps of the shipped model were trained without them):
+``speech_eq_prob`` colours speech and target alike with a random equaliser (before
+step 2), ``synth_noise_prob`` adds synthetic noise (coloured, hum or clicks) to the
+noise of step 3 or, half of those times, replaces it, and ``noise_eq_prob`` colours
+the noise with a random equaliser (after step 3). A probability of 0 draws nothing
+from the generator, so turning them off gives exactly the examples of before.
+
 FSDD digits (8 kHz recordings) are not used: they would teach the model that
 speech has no energy above 4 kHz.
 """
@@ -36,7 +44,7 @@ import csv
 import os
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +52,7 @@ import scipy.signal
 import soundfile as sf
 
 from ..dsp.stft import Stft
+from .augment import apply_eq, random_eq, synthetic_noise
 from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
 
 __all__ = ["data_dir", "TrainCorpus", "MixConfig", "MixtureSampler", "Batch", "EARLY_MS"]
@@ -173,6 +182,13 @@ class MixConfig:
     second_noise_prob: float = 0.2
     bandlimit_prob: float = 0.1
     clip_prob: float = 0.05
+    speech_eq_prob: float = 0.0
+    synth_noise_prob: float = 0.0
+    noise_eq_prob: float = 0.0
+
+    def without_augmentation(self) -> MixConfig:
+        """This config with the :mod:`~voxclean.neural.augment` augmentations off."""
+        return replace(self, speech_eq_prob=0.0, synth_noise_prob=0.0, noise_eq_prob=0.0)
 
 
 @dataclass
@@ -256,6 +272,8 @@ class MixtureSampler:
         spk = self.corpus.speakers[self.part]
         i = int(rng.integers(len(utts)))
         speech = _crop(utts[i], n, rng, loop=False)
+        if cfg.speech_eq_prob > 0 and rng.random() < cfg.speech_eq_prob:
+            speech = apply_eq(random_eq(rng, SAMPLE_RATE, max_gain_db=6.0), speech)
         target = speech
         if self.corpus.rirs and rng.random() < cfg.reverb_prob:
             h = self.corpus.rirs[int(rng.integers(len(self.corpus.rirs)))]
@@ -270,6 +288,15 @@ class MixtureSampler:
         if rng.random() < cfg.second_noise_prob:
             other = self._noise(rng, n, exclude_speaker=spk[i])
             noise = noise + other * np.float32(10 ** (rng.uniform(-10, 0) / 20))
+        if cfg.synth_noise_prob > 0 and rng.random() < cfg.synth_noise_prob:
+            synth = synthetic_noise(rng, n, SAMPLE_RATE)
+            if rng.random() < 0.5:
+                noise = synth
+            else:  # relative to the recorded noise's RMS, -10..+5 dB
+                rms_n = float(np.sqrt(np.mean(noise.astype(np.float64) ** 2)))
+                noise = noise + synth * np.float32(rms_n * 10 ** (rng.uniform(-10, 5) / 20))
+        if cfg.noise_eq_prob > 0 and rng.random() < cfg.noise_eq_prob:
+            noise = apply_eq(random_eq(rng, SAMPLE_RATE), noise)
         p_s = _active_power(speech)
         p_n = float(np.mean(noise.astype(np.float64) ** 2))
         snr = rng.uniform(*cfg.snr_db)

@@ -51,6 +51,7 @@ class TrainConfig:
     df_start: int = 0
     widen_step: int = 0
     widen_from: int = 0
+    augment_start: int = 0
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -118,8 +119,10 @@ class Trainer:
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
         self.corpus = corpus or TrainCorpus.load(max_speech_files=cfg.max_speech_files, seed=cfg.seed)
+        plain = cfg.mix.without_augmentation()
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
-        self.valid_sampler = MixtureSampler(self.corpus, "valid", cfg.mix, seed=cfg.seed + 1)
+        self.plain_sampler = MixtureSampler(self.corpus, "train", plain, seed=cfg.seed)  # before augment_start
+        self.valid_sampler = MixtureSampler(self.corpus, "valid", plain, seed=cfg.seed + 1)
         self.step = 0
         self._build(0)
         self._valid: Batch | None = None
@@ -219,8 +222,10 @@ class Trainer:
 
     # -- training --------------------------------------------------------------
     def batch(self, step: int) -> Batch:
+        """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``, augmented from ``augment_start`` on."""
         b = self.cfg.batch_size
-        return self.sampler.batch(range(step * b, (step + 1) * b))
+        sampler = self.sampler if step >= self.cfg.augment_start else self.plain_sampler
+        return sampler.batch(range(step * b, (step + 1) * b))
 
     def train_step(self) -> dict[str, float]:
         """Take the next step; returns the loss components."""
