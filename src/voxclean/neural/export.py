@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("output")
     a = p.parse_args(argv)
     model, ck = load_checkpoint_model(a.checkpoint)
-    out = export_onnx(model, a.output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"))
+    extra = {"averaged_from": json.dumps(ck["averaged"])} if "averaged" in ck else None  # recipes/neural/average.py
+    out = export_onnx(
+        model, a.output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"), extra=extra
+    )
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {model.n_params()} parameters, step {ck.get('step')})")
     return 0
 

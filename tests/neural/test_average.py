@@ -1,0 +1,52 @@
+"""recipes/neural/average.py: the mean of checkpoints' weights, refused across networks."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from voxclean.neural.model import GruMask, ModelConfig  # noqa: E402
+
+_SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "neural" / "average.py"
+
+
+def _average_module():
+    spec = importlib.util.spec_from_file_location("recipe_average", _SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _checkpoint(path: Path, cfg: ModelConfig, seed: int, step: int) -> Path:
+    torch.manual_seed(seed)
+    model = GruMask(cfg)
+    torch.save({"model": model.state_dict(), "step": step, "config": {"model": cfg.to_dict()}, "corpus": {}}, path)
+    return path
+
+
+def test_average_is_the_mean_of_the_weights(tmp_path):
+    avg = _average_module()
+    cfg = ModelConfig(hidden=16, layers=1, df_bins=8, df_order=2, df_hidden=8)
+    a = _checkpoint(tmp_path / "a.pt", cfg, 1, 100)
+    b = _checkpoint(tmp_path / "b.pt", cfg, 2, 200)
+    out = avg.average([a, b])
+    wa, wb = torch.load(a)["model"], torch.load(b)["model"]
+    for k, v in out["model"].items():
+        assert torch.allclose(v, (wa[k] + wb[k]) / 2, atol=1e-7)
+    assert out["step"] == 200 and [c["step"] for c in out["averaged"]] == [100, 200]
+    GruMask(cfg).load_state_dict(out["model"])  # a loadable model
+    assert avg.main([str(tmp_path / "soup.pt"), str(a), str(a)]) == 0
+    for k, v in torch.load(tmp_path / "soup.pt", weights_only=False)["model"].items():
+        assert torch.equal(v, wa[k])  # the mean of one checkpoint with itself is that checkpoint
+
+
+def test_average_refuses_different_networks(tmp_path):
+    avg = _average_module()
+    a = _checkpoint(tmp_path / "a.pt", ModelConfig(hidden=16, layers=1), 1, 1)
+    b = _checkpoint(tmp_path / "b.pt", ModelConfig(hidden=24, layers=1), 1, 1)
+    with pytest.raises(ValueError, match="another network"):
+        avg.average([a, b])
