@@ -96,6 +96,18 @@ class StreamTiming:
     max_ms: float
     block_size: int
     latency: int
+    rtf_range: tuple[float, float] = (float("nan"), float("nan"))  # over the repeats
+
+
+def _rtf_cell(rtf: float, lo: float, hi: float, repeat: int) -> str:
+    """``0.0427`` or, over several repeats, the median run and the range: ``0.0427 (0.0398-0.0530)``."""
+    return f"{rtf:.4f}" if repeat <= 1 else f"{rtf:.4f} ({lo:.4f}-{hi:.4f})"
+
+
+def _median_run(runs: Sequence[np.ndarray]) -> np.ndarray:
+    """The run (per-call times) whose total is the median of ``runs``."""
+    order = np.argsort([r.sum() for r in runs])
+    return runs[int(order[(len(runs) - 1) // 2])]
 
 
 def stream_blocks(enhancer: voxclean.Enhancer, x: np.ndarray, block: int) -> np.ndarray:
@@ -112,13 +124,19 @@ def stream_blocks(enhancer: voxclean.Enhancer, x: np.ndarray, block: int) -> np.
     return times
 
 
-def time_stream(method: str, x: np.ndarray, sr: int) -> StreamTiming:
-    """Streaming RTF of ``method`` on ``x`` at ``sr`` with 10 ms blocks."""
+def time_stream(method: str, x: np.ndarray, sr: int, repeat: int = 1) -> StreamTiming:
+    """Streaming RTF of ``method`` on ``x`` at ``sr`` with 10 ms blocks.
+
+    With ``repeat`` > 1 the whole signal is streamed that many times (a fresh stream
+    each time); the run with the median total is reported, with the range of RTFs.
+    """
     enhancer = voxclean.create(method, sr)
     block = sr * BLOCK_MS // 1000
     stream_blocks(enhancer, x[:sr], block)  # warm-up on its own stream
-    times = stream_blocks(enhancer, x, block)
+    runs = [stream_blocks(enhancer, x, block) for _ in range(max(1, repeat))]
+    times = _median_run(runs)
     dur = times.shape[0] * block / sr
+    rtfs = [r.sum() / dur for r in runs]
     return StreamTiming(
         method=method,
         sr=sr,
@@ -127,10 +145,11 @@ def time_stream(method: str, x: np.ndarray, sr: int) -> StreamTiming:
         max_ms=float(times.max() * 1e3),
         block_size=int(enhancer.block_size),
         latency=int(enhancer.latency),
+        rtf_range=(float(min(rtfs)), float(max(rtfs))),
     )
 
 
-def streaming_table(timings: Sequence[StreamTiming], seconds: float) -> str:
+def streaming_table(timings: Sequence[StreamTiming], seconds: float, repeat: int = 1) -> str:
     """Markdown table: one row per method, columns per sample rate."""
     methods = list(dict.fromkeys(t.method for t in timings))
     get = {(t.method, t.sr): t for t in timings}
@@ -144,31 +163,44 @@ def streaming_table(timings: Sequence[StreamTiming], seconds: float) -> str:
         cells = [m]
         for sr in RATES:
             t = get[(m, sr)]
-            cells += [f"{t.rtf:.4f}", f"{t.p99_ms:.2f} / {t.max_ms:.2f}"]
+            cells += [_rtf_cell(t.rtf, *t.rtf_range, repeat), f"{t.p99_ms:.2f} / {t.max_ms:.2f}"]
         t16 = get[(m, 16000)]
         cells.append(f"{t16.block_size} / {t16.latency}")
         lines.append("| " + " | ".join(cells) + " |")
-    return f"{seconds:.0f} s of noisy speech per rate, 10 ms blocks, one thread.\n\n" + "\n".join(lines)
+    runs = "" if repeat <= 1 else (f" Each signal streamed {repeat} times: the RTF of the median run "
+                                   "(the range over the runs); p99/max of that run.")
+    return f"{seconds:.0f} s of noisy speech per rate, 10 ms blocks, one thread.{runs}\n\n" + "\n".join(lines)
 
 
-def neural_table(x16: np.ndarray) -> str:
-    """Size, cost and frame-by-frame vs whole-file speed of the packaged neural model at 16 kHz."""
+def neural_table(x16: np.ndarray, repeat: int = 1) -> str:
+    """Size, cost and frame-by-frame vs whole-file speed of the packaged neural model at 16 kHz.
+
+    With ``repeat`` > 1 both timings are taken that many times; the median run is
+    reported, with the range.
+    """
     enhancer = voxclean.create("neural", 16000)
     meta = enhancer.model.metadata
     hop_s = int(meta["hop"]) / int(meta["sample_rate"])
     macs = int(meta["macs_per_frame"])
     stream_blocks(enhancer, x16[:16000], 160)  # warm-up
-    frames = stream_blocks(enhancer, x16, 160)
-    t0 = time.perf_counter()
-    voxclean.run_offline(enhancer, x16[None, :], 16000)
-    whole = time.perf_counter() - t0
+    runs = [stream_blocks(enhancer, x16, 160) for _ in range(max(1, repeat))]
+    frames = _median_run(runs)
+    wholes = []
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        voxclean.run_offline(enhancer, x16[None, :], 16000)
+        wholes.append(time.perf_counter() - t0)
+    whole = float(np.median(wholes))
     dur = x16.shape[0] / 16000
+    fdur = frames.size * 160 / 16000
+    frame_rtfs = [r.sum() / fdur for r in runs]
     rows = [
         "| model | parameters | MACs / frame | MAC/s | RTF frame by frame | per-frame p50 / p99 (ms) | RTF whole file |",
         "|---|---|---|---|---|---|---|",
         f"| {meta['name']} (step {meta.get('training_steps', '?')}) | {int(meta['n_params']):,} | {macs:,} | "
-        f"{macs / hop_s / 1e6:.1f} M | {frames.sum() / (frames.size * 160 / 16000):.4f} | "
-        f"{np.percentile(frames, 50) * 1e3:.3f} / {np.percentile(frames, 99) * 1e3:.3f} | {whole / dur:.4f} |",
+        f"{macs / hop_s / 1e6:.1f} M | {_rtf_cell(frames.sum() / fdur, min(frame_rtfs), max(frame_rtfs), repeat)} | "
+        f"{np.percentile(frames, 50) * 1e3:.3f} / {np.percentile(frames, 99) * 1e3:.3f} | "
+        f"{_rtf_cell(whole / dur, min(wholes) / dur, max(wholes) / dur, repeat)} |",
     ]
     return (f"{dur:.0f} s of noisy speech at 16 kHz, one thread; frames of 10 ms; MACs are the matrix "
             "products of the network (metadata `macs_per_frame`).\n\n" + "\n".join(rows))
@@ -336,6 +368,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--methods", default=None, help="comma list of methods")
     ap.add_argument("--memory-method", default="omlsa")
     ap.add_argument("--no-memory", action="store_true", help="skip the long-file memory test")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="time each streaming run N times; report the median run and the range (the VM's speed varies)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--child-enhance", nargs=3, metavar=("SRC", "DST", "METHOD"), help=argparse.SUPPRESS)
     ap.add_argument("--child-baseline", metavar="METHOD", help=argparse.SUPPRESS)
@@ -375,12 +409,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings = []
     for m in methods:
         for sr in RATES:
-            timings.append(time_stream(m, signals[sr], sr))
+            timings.append(time_stream(m, signals[sr], sr, args.repeat))
             t = timings[-1]
             print(f"[speed] {m:24s} {sr:5d} Hz RTF {t.rtf:.4f} p99 {t.p99_ms:.2f} ms", file=sys.stderr)
-    parts = [*header(command), "## Streaming real-time factor", "", streaming_table(timings, seconds), ""]
+    parts = [*header(command), "## Streaming real-time factor", "", streaming_table(timings, seconds, args.repeat), ""]
     if "neural" in methods:
-        parts += ["## Neural model", "", neural_table(signals[16000]), ""]
+        parts += ["## Neural model", "", neural_table(signals[16000], args.repeat), ""]
     if not args.no_memory:
         print("[speed] memory test on a long file", file=sys.stderr)
         runs, notes = measure_memory(file_seconds, args.memory_method, signals[48000])
