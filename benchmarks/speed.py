@@ -96,18 +96,12 @@ class StreamTiming:
     max_ms: float
     block_size: int
     latency: int
-    rtf_range: tuple[float, float] = (float("nan"), float("nan"))  # over the repeats
+    rtfs: tuple[float, ...] = ()  # of every repeat
 
 
-def _rtf_cell(rtf: float, lo: float, hi: float, repeat: int) -> str:
+def _rtf_cell(rtf: float, rtfs: Sequence[float]) -> str:
     """``0.0427`` or, over several repeats, the median run and the range: ``0.0427 (0.0398-0.0530)``."""
-    return f"{rtf:.4f}" if repeat <= 1 else f"{rtf:.4f} ({lo:.4f}-{hi:.4f})"
-
-
-def _median_run(runs: Sequence[np.ndarray]) -> np.ndarray:
-    """The run (per-call times) whose total is the median of ``runs``."""
-    order = np.argsort([r.sum() for r in runs])
-    return runs[int(order[(len(runs) - 1) // 2])]
+    return f"{rtf:.4f}" if len(rtfs) <= 1 else f"{rtf:.4f} ({min(rtfs):.4f}-{max(rtfs):.4f})"
 
 
 def stream_blocks(enhancer: voxclean.Enhancer, x: np.ndarray, block: int) -> np.ndarray:
@@ -124,6 +118,16 @@ def stream_blocks(enhancer: voxclean.Enhancer, x: np.ndarray, block: int) -> np.
     return times
 
 
+def stream_repeated(
+    enhancer: voxclean.Enhancer, x: np.ndarray, block: int, sr: int, repeat: int
+) -> tuple[np.ndarray, list[float]]:
+    """:func:`stream_blocks` ``repeat`` times: the per-call times of the median run, and every run's RTF."""
+    runs = [stream_blocks(enhancer, x, block) for _ in range(max(1, repeat))]
+    dur = runs[0].size * block / sr
+    rtfs = [float(r.sum() / dur) for r in runs]
+    return runs[int(np.argsort(rtfs)[(len(runs) - 1) // 2])], rtfs
+
+
 def time_stream(method: str, x: np.ndarray, sr: int, repeat: int = 1) -> StreamTiming:
     """Streaming RTF of ``method`` on ``x`` at ``sr`` with 10 ms blocks.
 
@@ -133,10 +137,8 @@ def time_stream(method: str, x: np.ndarray, sr: int, repeat: int = 1) -> StreamT
     enhancer = voxclean.create(method, sr)
     block = sr * BLOCK_MS // 1000
     stream_blocks(enhancer, x[:sr], block)  # warm-up on its own stream
-    runs = [stream_blocks(enhancer, x, block) for _ in range(max(1, repeat))]
-    times = _median_run(runs)
+    times, rtfs = stream_repeated(enhancer, x, block, sr, repeat)
     dur = times.shape[0] * block / sr
-    rtfs = [r.sum() / dur for r in runs]
     return StreamTiming(
         method=method,
         sr=sr,
@@ -145,7 +147,7 @@ def time_stream(method: str, x: np.ndarray, sr: int, repeat: int = 1) -> StreamT
         max_ms=float(times.max() * 1e3),
         block_size=int(enhancer.block_size),
         latency=int(enhancer.latency),
-        rtf_range=(float(min(rtfs)), float(max(rtfs))),
+        rtfs=tuple(rtfs),
     )
 
 
@@ -163,7 +165,7 @@ def streaming_table(timings: Sequence[StreamTiming], seconds: float, repeat: int
         cells = [m]
         for sr in RATES:
             t = get[(m, sr)]
-            cells += [_rtf_cell(t.rtf, *t.rtf_range, repeat), f"{t.p99_ms:.2f} / {t.max_ms:.2f}"]
+            cells += [_rtf_cell(t.rtf, t.rtfs), f"{t.p99_ms:.2f} / {t.max_ms:.2f}"]
         t16 = get[(m, 16000)]
         cells.append(f"{t16.block_size} / {t16.latency}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -183,24 +185,21 @@ def neural_table(x16: np.ndarray, repeat: int = 1) -> str:
     hop_s = int(meta["hop"]) / int(meta["sample_rate"])
     macs = int(meta["macs_per_frame"])
     stream_blocks(enhancer, x16[:16000], 160)  # warm-up
-    runs = [stream_blocks(enhancer, x16, 160) for _ in range(max(1, repeat))]
-    frames = _median_run(runs)
+    frames, frame_rtfs = stream_repeated(enhancer, x16, 160, 16000, repeat)
     wholes = []
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
         voxclean.run_offline(enhancer, x16[None, :], 16000)
         wholes.append(time.perf_counter() - t0)
-    whole = float(np.median(wholes))
     dur = x16.shape[0] / 16000
-    fdur = frames.size * 160 / 16000
-    frame_rtfs = [r.sum() / fdur for r in runs]
+    whole_rtfs = [w / dur for w in wholes]
     rows = [
         "| model | parameters | MACs / frame | MAC/s | RTF frame by frame | per-frame p50 / p99 (ms) | RTF whole file |",
         "|---|---|---|---|---|---|---|",
         f"| {meta['name']} (step {meta.get('training_steps', '?')}) | {int(meta['n_params']):,} | {macs:,} | "
-        f"{macs / hop_s / 1e6:.1f} M | {_rtf_cell(frames.sum() / fdur, min(frame_rtfs), max(frame_rtfs), repeat)} | "
+        f"{macs / hop_s / 1e6:.1f} M | {_rtf_cell(float(np.median(frame_rtfs)), frame_rtfs)} | "
         f"{np.percentile(frames, 50) * 1e3:.3f} / {np.percentile(frames, 99) * 1e3:.3f} | "
-        f"{_rtf_cell(whole / dur, min(wholes) / dur, max(wholes) / dur, repeat)} |",
+        f"{_rtf_cell(float(np.median(whole_rtfs)), whole_rtfs)} |",
     ]
     return (f"{dur:.0f} s of noisy speech at 16 kHz, one thread; frames of 10 ms; MACs are the matrix "
             "products of the network (metadata `macs_per_frame`).\n\n" + "\n".join(rows))
