@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the dev set, then run the quality and the speed benchmarks.
+# Build the dev set, then run the quality, noise-tracking and speed benchmarks.
 # Usage: benchmarks/run_all.sh [--quick]   (from anywhere; uses the current python)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,4 +10,5 @@ fi
 python "$here/devset.py" "${quick[@]}"
 python "$here/peers.py"
 python "$here/quality.py" "${quick[@]}"
+python "$here/noise_tracking.py" "${quick[@]}"
 python "$here/speed.py" "${quick[@]}"

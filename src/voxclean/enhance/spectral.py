@@ -76,6 +76,11 @@ class SpectralEnhancer:
     noise_clip : np.ndarray [shape=(T,) or (C, T)] or None
         Noise-only audio at ``sample_rate``; when given, its measured noise profile
         replaces noise tracking.
+    noise_estimator : NoiseEstimator or None
+        A noise tracker of your own (anything with the
+        :class:`~voxclean.noise.base.NoiseEstimator` methods, working on this stage's
+        STFT: ``stft.n_bins`` bins every ``hop_s`` seconds); replaces
+        ``params.noise``. Cannot be combined with ``noise_clip``.
     **overrides
         Fields of ``params`` to change.
 
@@ -94,8 +99,11 @@ class SpectralEnhancer:
         params: SpectralParams | None = None,
         *,
         noise_clip: Audio | None = None,
+        noise_estimator: NoiseEstimator | None = None,
         **overrides: Any,
     ) -> None:
+        if noise_clip is not None and noise_estimator is not None:
+            raise ParameterError("give noise_clip or noise_estimator, not both")
         params = params if params is not None else self.Params()
         if not isinstance(params, self.Params):
             raise ParameterError(f"params must be {self.Params.__name__}, got {type(params).__name__}")
@@ -111,7 +119,9 @@ class SpectralEnhancer:
         self.profile: NoiseProfile | None = (
             profile_from_clip(noise_clip, self.stft) if noise_clip is not None else None
         )
-        self.noise_estimator: NoiseEstimator = self._make_noise_estimator()
+        self.noise_estimator: NoiseEstimator = (
+            noise_estimator if noise_estimator is not None else self._make_noise_estimator()
+        )
 
     def _make_noise_estimator(self) -> NoiseEstimator:
         if self.profile is not None:
