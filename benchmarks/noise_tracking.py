@@ -1,28 +1,34 @@
 """How much of the classical enhancers' shortfall is the noise tracker's?
 
 Runs the MMSE log-spectral amplitude estimator (``mmse-lsa``, default
-parameters) on the dev set's 0/5/10 dB items with each blind noise tracker of
-:mod:`voxclean.noise` and with two *oracle* trackers that read the true
+parameters; ``--method wiener`` for the Wiener filter) on the dev set's 0/5/10 dB
+items with each blind noise tracker of :mod:`voxclean.noise` and with *oracle*
+trackers that read the true
 interference (``noisy - reference``: the noise, plus late reverberation on
 reverberant items) through the same STFT:
 
 * ``oracle-150ms``: its power spectrum averaged recursively with a 150 ms time
   constant, i.e. a perfect tracker of the noise's short-term mean;
 * ``oracle-frame``: its power spectrum in the current frame, a bound no tracker
-  of the mean can reach on fluctuating noise.
+  of the mean can reach on fluctuating noise;
+* ``spp+oracle-noise-bins``: ``oracle-150ms`` in the bins where the reference
+  speech's power is below that noise mean, the default SPP tracker in the
+  others: how much is lost where the noise dominates, i.e. where a blind tracker
+  can observe it.
 
 Everything else (STFT, decision-directed a priori SNR, gain rule, gain floor)
-is the shipped ``mmse-lsa``. For every tracker the table gives the mean paired
+is the shipped method. For every tracker the table gives the mean paired
 PESQ-WB and SI-SDR improvement over the noisy input, overall and per noise
 category, and how far the blind trackers' estimates sit from ``oracle-150ms``
 (median over all time-frequency bins of the error in dB, and the share of bins
 under-estimated by more than 6 dB).
 
-Output: ``benchmarks/results/noise_tracking.md``. Single process, about 2 min.
+Output: ``benchmarks/results/noise_tracking.md`` (``noise_tracking_wiener.md``
+with ``--method wiener``). Single process, about 3 min.
 
 Usage::
 
-    python benchmarks/noise_tracking.py [--quick | --max-items N]
+    python benchmarks/noise_tracking.py [--quick | --max-items N] [--method mmse-lsa|wiener]
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ from devset import Item, load_devset  # noqa: E402
 from voxclean.dsp.stft import Stft  # noqa: E402
 from voxclean.enhance.base import run_offline  # noqa: E402
 from voxclean.enhance.mmse import MmseLsa  # noqa: E402
+from voxclean.enhance.spectral import SpectralEnhancer  # noqa: E402
+from voxclean.enhance.wiener import Wiener  # noqa: E402
 from voxclean.metrics import pesq, si_sdr  # noqa: E402
 from voxclean.noise import Imcra, MinimumStatistics, SppNoise  # noqa: E402
 from voxclean.noise.base import NoiseEstimator, NoiseState  # noqa: E402
@@ -53,6 +61,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SNRS_DB = (0.0, 5.0, 10.0)
 BLIND = {"spp": SppNoise, "imcra": Imcra, "min_stats": MinimumStatistics}
 ORACLES = {"oracle-150ms": 0.150, "oracle-frame": 0.0}
+HYBRID = "spp+oracle-noise-bins"
+METHODS: dict[str, type[SpectralEnhancer]] = {"mmse-lsa": MmseLsa, "wiener": Wiener}
 UNDER_DB = 6.0
 
 
@@ -95,8 +105,42 @@ class OracleNoise:
         return state.noise_psd
 
 
-def tracker(name: str, ref: MmseLsa, interference: np.ndarray) -> NoiseEstimator:
+class NoiseBinsOracle:
+    """``oracle-150ms`` where the reference speech is below it, SPP tracking elsewhere.
+
+    Parameters
+    ----------
+    stft : Stft
+    interference, reference : np.ndarray [shape=(T,)]
+        True interference and reference speech.
+    """
+
+    def __init__(self, stft: Stft, interference: np.ndarray, reference: np.ndarray) -> None:
+        self.noise = OracleNoise(stft, interference, ORACLES["oracle-150ms"])
+        self.speech = OracleNoise(stft, reference, 0.0)
+        self.spp = SppNoise(stft.hop / stft.sample_rate)
+
+    def init_state(self, n_channels: int, n_bins: int) -> NoiseState:
+        """SPP state carrying the two oracles' states."""
+        state = self.spp.init_state(n_channels, n_bins)
+        state.extra["oracles"] = (self.noise.init_state(n_channels, n_bins),
+                                  self.speech.init_state(n_channels, n_bins))
+        return state
+
+    def update(self, power: np.ndarray, state: NoiseState) -> np.ndarray:
+        """One frame [shape=(C, F)]."""
+        noise_state, speech_state = state.extra["oracles"]
+        mean = self.noise.update(power, noise_state)
+        speech = self.speech.update(power, speech_state)
+        tracked = self.spp.update(power, state)
+        return np.where(speech < mean, mean, tracked)
+
+
+def tracker(name: str, ref: SpectralEnhancer, item: Item) -> NoiseEstimator:
     """A fresh tracker ``name`` for one item, on the STFT of the enhancer ``ref``."""
+    interference = item.noisy - item.clean
+    if name == HYBRID:
+        return NoiseBinsOracle(ref.stft, interference, item.clean)
     if name in ORACLES:
         return OracleNoise(ref.stft, interference, ORACLES[name])
     return BLIND[name](ref.hop_s)
@@ -104,7 +148,7 @@ def tracker(name: str, ref: MmseLsa, interference: np.ndarray) -> NoiseEstimator
 
 def tracking_error_db(item: Item, name: str) -> np.ndarray:
     """Error in dB of tracker ``name`` against ``oracle-150ms``, every bin of every frame."""
-    ref = MmseLsa(item.sr)
+    ref = MmseLsa(item.sr)  # only its STFT (the same for every method here)
     stft, n = ref.stft, ref.stft.hop
     interference = item.noisy - item.clean
     blind, oracle = BLIND[name](ref.hop_s), OracleNoise(stft, interference, ORACLES["oracle-150ms"])
@@ -123,19 +167,23 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="only the quick subset of the dev set")
     ap.add_argument("--max-items", type=int, default=None, help="use only the first N dev items")
-    ap.add_argument("--out", type=Path, default=RESULTS / "noise_tracking.md")
+    ap.add_argument("--method", choices=sorted(METHODS), default="mmse-lsa",
+                    help="the enhancer around the trackers (default parameters)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="report path (default benchmarks/results/noise_tracking[_METHOD].md)")
     a = ap.parse_args()
+    cls = METHODS[a.method]
+    out_path = a.out or RESULTS / ("noise_tracking.md" if a.method == "mmse-lsa" else f"noise_tracking_{a.method}.md")
     items = [it for it in load_devset(a.quick, max_items=a.max_items) if it.snr_db in SNRS_DB]
-    names = [*BLIND, *ORACLES]
+    names = [*BLIND, *ORACLES, HYBRID]
     t0 = time.time()
     delta: dict[str, dict[str, list[tuple[float, float]]]] = {n: defaultdict(list) for n in names}
     err: dict[str, list[np.ndarray]] = {n: [] for n in BLIND}
     for it in items:
-        interference = it.noisy - it.clean
         p0, s0 = pesq(it.clean, it.noisy, it.sr), si_sdr(it.clean, it.noisy)
-        ref = MmseLsa(it.sr)
+        ref = cls(it.sr)
         for name in names:
-            enh = MmseLsa(it.sr, noise_estimator=tracker(name, ref, interference))
+            enh = cls(it.sr, noise_estimator=tracker(name, ref, it))
             out = run_offline(enh, it.noisy, it.sr)
             d = (pesq(it.clean, out, it.sr) - p0, si_sdr(it.clean, out) - s0)
             delta[name]["all"].append(d)
@@ -145,13 +193,14 @@ def main() -> int:
     cats = sorted({it.noise_category for it in items})
     counts = {c: sum(it.noise_category == c for it in items) for c in cats}
     lines = [
-        "# Noise tracking: blind trackers against oracles (mmse-lsa)", "",
+        f"# Noise tracking: blind trackers against oracles ({a.method})", "",
         "- Command: `python benchmarks/noise_tracking.py" + (" --quick" if a.quick else "")
-        + ("" if a.max_items is None else f" --max-items {a.max_items}") + "`",
+        + ("" if a.max_items is None else f" --max-items {a.max_items}")
+        + ("" if a.method == "mmse-lsa" else f" --method {a.method}") + "`",
         f"- Date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {len(items)} dev items at 0/5/10 dB "
         f"({sum(it.reverberant for it in items)} reverberant); took {(time.time() - t0) / 60:.1f} min",
         "- Oracles read the true interference (`noisy - reference`); everything but the tracker is the "
-        "default `mmse-lsa`. Paired improvement over the noisy input, mean over items.", "",
+        f"default `{a.method}`. Paired improvement over the noisy input, mean over items.", "",
         "| tracker | ΔPESQ-WB | ΔSI-SDR dB | " + " | ".join(f"ΔPESQ {c} (n={counts[c]})" for c in cats)
         + " | median error dB | bins under > 6 dB |",
         "|---|---|---|" + "---|" * len(cats) + "---|---|",
@@ -165,8 +214,8 @@ def main() -> int:
         else:
             tail = "- | -"
         lines.append(f"| {name} | {d[:, 0].mean():+.3f} | {d[:, 1].mean():+.2f} | {per} | {tail} |")
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text("\n".join(lines) + "\n")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
