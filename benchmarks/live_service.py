@@ -3,7 +3,7 @@
 Writes ``benchmarks/results/live_service.md``. Run from the repository root with the
 project's environment active (the service needs ``pip install -e ".[serve]"``):
 
-    python benchmarks/live_service.py [--quick] [--skip live,ws,batch,memory]
+    python benchmarks/live_service.py [--quick] [--skip live,long,ws,batch,memory] [--serve-realtime]
 
 1. Live engine: every method through :class:`voxclean.stream.LiveEngine` driven by a
    simulated duplex device at real time (real noisy speech from ../shared), default
@@ -194,9 +194,9 @@ async def _streams(url: str, n: int, seconds: float, method: str) -> tuple[list[
     return lateness, overshoot
 
 
-def bench_ws(seconds: float, max_n: int, method: str) -> list[str]:
+def bench_ws(seconds: float, max_n: int, method: str, realtime: bool = False) -> list[str]:
     port = free_port()
-    proc = start_server(port, "--max-streams", "10000")
+    proc = start_server(port, "--max-streams", "10000", *(["--realtime"] if realtime else []))
     import httpx
 
     rows = ["| streams | outputs | late (> 20 ms) | lateness p50 ms | p99 ms | max ms | server CPU % | blocks per batch "
@@ -230,7 +230,8 @@ def bench_ws(seconds: float, max_n: int, method: str) -> list[str]:
         proc.wait(10)
     rows.append("")
     rows.append(f"**Largest tested count with no late output: {best} concurrent real-time streams; with under 1 % "
-                f"late: {best1}** ({method}, 16 kHz mono s16le, 20 ms frames; server and clients share "
+                f"late: {best1}** ({method}, 16 kHz mono s16le, 20 ms frames; server "
+                f"{'with real-time priority (--realtime)' if realtime else 'at normal priority'}; server and clients share "
                 f"the machine's {os.cpu_count()} cores with other jobs, load average {os.getloadavg()[0]:.1f}).")
     return rows
 
@@ -332,12 +333,13 @@ def main() -> None:
     ap.add_argument("--skip", default="", help="comma-separated sections to skip: live,long,ws,batch,memory")
     ap.add_argument("--long-s", type=float, default=600.0, help="length of the long live run (s)")
     ap.add_argument("--max-streams", type=int, default=512)
+    ap.add_argument("--serve-realtime", action="store_true", help="start the server with --realtime")
     ap.add_argument("--out", type=Path, default=OUT, help=f"markdown file to write (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     q = args.quick
     lines = ["# Live engine, streaming service, batch and memory", "",
-             f"- Command: `python benchmarks/live_service.py{' --quick' if q else ''}`",
+             "- Command: `" + " ".join(["python", "benchmarks/live_service.py", *sys.argv[1:]]) + "`",
              f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; voxclean {voxclean.__version__}; "
              f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs (shared)",
              "- Audio: real noisy speech (VCTK noisy pairs from ../shared), 16 kHz mono.", ""]
@@ -353,9 +355,11 @@ def main() -> None:
             lines += [f"## Long live run ({DEFAULT_METHOD}, {n:g} s at real time, 10 ms device blocks)", ""]
             lines += bench_live_long(n, DEFAULT_METHOD) + [""]
         if "ws" not in skip:
-            lines += ["## Concurrent WebSocket streams (real time, one server process)", ""]
+            rt = " --realtime" if args.serve_realtime else ""
+            lines += [f"## Concurrent WebSocket streams (real time, one server process: `voxclean serve{rt}`)", ""]
             for method in (DEFAULT_METHOD, BEST_CLASSICAL):
-                lines += [f"### {method}", ""] + bench_ws(3 if q else 10, 16 if q else args.max_streams, method) + [""]
+                lines += [f"### {method}", ""] + bench_ws(3 if q else 10, 16 if q else args.max_streams, method,
+                                                          args.serve_realtime) + [""]
         if "batch" not in skip:
             lines += ["## Batch throughput (`voxclean enhance IN -o OUT -j N`, omlsa)", ""]
             lines += bench_batch(tmp, 4 if q else 12, 30 if q else 300) + [""]

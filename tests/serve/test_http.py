@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
 
 import httpx
 import numpy as np
@@ -98,3 +100,44 @@ def test_health_metrics_docs(server, noisy_speech):
     assert {"/v1/enhance", "/v1/stream", "/healthz", "/metrics"} <= set(spec["paths"])
     assert "/v1/enhance" in httpx.get(f"{server.http}/docs").text
     assert httpx.get(f"{server.http}/nothing-here").status_code == 404
+
+
+def _realtime_allowed() -> bool:
+    """Whether this process may give a thread SCHED_FIFO priority (probed in a throw-away thread)."""
+    from voxclean.stream.engine import normal_priority, try_realtime
+
+    got: list[bool] = []
+
+    def probe() -> None:
+        got.append(try_realtime())
+        if got[0]:
+            normal_priority()
+
+    t = threading.Thread(target=probe)
+    t.start()
+    t.join()
+    return got[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="needs Linux scheduling calls")
+def test_realtime_loop_normal_uploads(noisy_speech, monkeypatch):
+    import voxclean.serve.app as app_module
+    from voxclean.serve import ServeConfig
+
+    from .conftest import Server
+
+    policies: list[int] = []
+    run_job = app_module._run_job
+
+    def spy(*args, **kw):
+        out = run_job(*args, **kw)
+        policies.append(os.sched_getscheduler(0))  # the worker thread's policy after the job
+        return out
+
+    monkeypatch.setattr(app_module, "_run_job", spy)
+    with Server(ServeConfig(realtime=True, max_duration_s=30.0)) as s:
+        assert httpx.get(f"{s.http}/healthz").json()["realtime"] is _realtime_allowed()
+        r = httpx.post(f"{s.http}/v1/enhance", params={"method": "wiener"}, content=_wav(noisy_speech[:16000]),
+                       timeout=30)
+        assert r.status_code == 200, r.text
+    assert policies == [os.SCHED_OTHER]

@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--batch-window-ms", type=float, default=4.0, metavar="MS",
                     help="with 8+ neural streams of one configuration, wait up to MS for the other streams' blocks "
                          "and process them as one batch (default 4; 0: never wait)")
+    sv.add_argument("--realtime", action="store_true",
+                    help="process streams with real-time scheduling priority where the system allows it "
+                         "(as audio servers do; uploads keep normal priority)")
     sv.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
     s = sub.add_parser("score", help="score enhanced audio against clean references",
@@ -460,7 +463,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     cfg = ServeConfig(max_streams=args.max_streams, max_jobs=args.max_jobs,
                       max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), max_duration_s=args.max_duration_s,
                       idle_timeout_s=args.idle_timeout_s, stream_timeout_s=args.stream_timeout_s,
-                      request_timeout_s=args.request_timeout_s, batch_window_ms=args.batch_window_ms)
+                      request_timeout_s=args.request_timeout_s, batch_window_ms=args.batch_window_ms,
+                      realtime=args.realtime)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"{PROG}: warning: listening on {args.host}: other machines can reach the service "
               "(it has no authentication)", file=sys.stderr)

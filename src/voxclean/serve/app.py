@@ -32,6 +32,7 @@ from starlette.routing import Route, WebSocketRoute
 from ..enhance.facade import DEFAULT_METHOD
 from ..errors import AudioFileError, ParameterError
 from ..registry import method_names
+from ..stream.engine import normal_priority, try_realtime
 from .batching import EnhancerCache
 from .limits import ServeConfig
 from .metrics import Metrics
@@ -68,9 +69,13 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
         # every stream waits meanwhile) only scan objects made while serving.
         gc.collect()
         gc.freeze()
+        # the loop thread (and the worker threads it starts, see _run_job) get real-time priority
+        app.state.realtime = cfg.realtime and try_realtime()
         try:
             yield
         finally:
+            if app.state.realtime:
+                normal_priority()
             root = app.state.tmp_root
             app.state.tmp_root = None
             if root is not None:
@@ -90,6 +95,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
     app.state.metrics = Metrics()
     app.state.enhancers = EnhancerCache(on_batch=app.state.metrics.stream_batch, window_s=cfg.batch_window_ms / 1000.0)
     app.state.tmp_root = None
+    app.state.realtime = False
     return app
 
 
@@ -123,6 +129,7 @@ async def healthz(request: Request) -> Response:
     m: Metrics = request.app.state.metrics
     return JSONResponse({"status": "ok", "version": __version__, "methods": method_names(),
                          "active_streams": m.active_streams, "active_jobs": m.active_jobs,
+                         "realtime": request.app.state.realtime,
                          "limits": request.app.state.config.to_dict() | {"tmp_dir": None}})
 
 
@@ -286,6 +293,9 @@ def _run_job(src: Path, dst: Path, method: str, strength: float | None, fmt: str
     """Enhance ``src`` into ``dst`` (in a worker thread); returns (audio seconds, processing seconds)."""
     from ..enhance.file import enhance_file
     from ..io import info
+
+    if cfg.realtime:
+        normal_priority()  # worker threads inherit the loop's real-time priority; uploads must not have it
 
     try:
         meta = info(src)
