@@ -210,12 +210,14 @@ class _Core:
         """
         f = self.df_bins
         x = spec[:, :f]
-        a = coefs[..., 0].astype(np.float64) + 1j * coefs[..., 1].astype(np.float64)
+        # (re, im) pairs of float32 -> complex128, one conversion (same values as re + 1j * im)
+        a = coefs.astype(np.float64).view(np.complex128)[..., 0]
         acc = a[:, 0] * x
         ui = u
         for i in range(1, self.df_order):
-            acc = acc + a[:, i] * hist[:, i - 1] * ui
-            ui = ui * u
+            acc += a[:, i] * hist[:, i - 1] * ui
+            if i + 1 < self.df_order:
+                ui = ui * u
         yf = y[:, :f] + acc
         # the attenuation limit of the gains, for the filtered bins: |Y| >= floor |X|
         need = self.floor * np.abs(x)
