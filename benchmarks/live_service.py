@@ -4,6 +4,7 @@ Writes ``benchmarks/results/live_service.md``. Run from the repository root with
 project's environment active (the service needs ``pip install -e ".[serve]"``):
 
     python benchmarks/live_service.py [--quick] [--skip live,long,ws,batch,memory] [--serve-realtime]
+        [--client-realtime]
 
 1. Live engine: every method through :class:`voxclean.stream.LiveEngine` driven by a
    simulated duplex device at real time (real noisy speech from ../shared), default
@@ -41,6 +42,7 @@ import soundfile as sf
 import voxclean
 from voxclean.enhance.facade import DEFAULT_METHOD
 from voxclean.stream import LiveEngine, SimulatedDevice, pcm
+from voxclean.stream.engine import normal_priority, try_realtime
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("VOXCLEAN_DATA", ROOT.parent / "shared" / "data"))
@@ -120,8 +122,10 @@ def free_port() -> int:
 
 
 def start_server(port: int, *extra: str) -> subprocess.Popen:
+    # the child starts at normal priority even when this process has real-time priority
+    # (--client-realtime); `serve --realtime` raises its own
     proc = subprocess.Popen([sys.executable, "-m", "voxclean.cli.main", "serve", "--port", str(port),
-                             "--log-level", "warning", *extra])
+                             "--log-level", "warning", *extra], preexec_fn=normal_priority)
     import httpx
 
     for _ in range(200):
@@ -334,6 +338,9 @@ def main() -> None:
     ap.add_argument("--long-s", type=float, default=600.0, help="length of the long live run (s)")
     ap.add_argument("--max-streams", type=int, default=512)
     ap.add_argument("--serve-realtime", action="store_true", help="start the server with --realtime")
+    ap.add_argument("--client-realtime", action="store_true",
+                    help="run the WebSocket clients with real-time priority too (they stand in for other "
+                         "machines, whose scheduling would not touch the server's cores)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"markdown file to write (default {OUT.relative_to(ROOT)})")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -356,10 +363,16 @@ def main() -> None:
             lines += bench_live_long(n, DEFAULT_METHOD) + [""]
         if "ws" not in skip:
             rt = " --realtime" if args.serve_realtime else ""
-            lines += [f"## Concurrent WebSocket streams (real time, one server process: `voxclean serve{rt}`)", ""]
+            clients_rt = args.client_realtime and try_realtime()
+            if args.client_realtime and not clients_rt:
+                print("warning: clients could not get real-time priority", file=sys.stderr)
+            lines += [f"## Concurrent WebSocket streams (real time, one server process: `voxclean serve{rt}`; "
+                      f"clients at {'real-time' if clients_rt else 'normal'} priority)", ""]
             for method in (DEFAULT_METHOD, BEST_CLASSICAL):
                 lines += [f"### {method}", ""] + bench_ws(3 if q else 10, 16 if q else args.max_streams, method,
                                                           args.serve_realtime) + [""]
+            if clients_rt:
+                normal_priority()  # later sections' child processes must not inherit it
         if "batch" not in skip:
             lines += ["## Batch throughput (`voxclean enhance IN -o OUT -j N`, omlsa)", ""]
             lines += bench_batch(tmp, 4 if q else 12, 30 if q else 300) + [""]
