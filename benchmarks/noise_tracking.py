@@ -146,21 +146,41 @@ def tracker(name: str, ref: SpectralEnhancer, item: Item) -> NoiseEstimator:
     return BLIND[name](ref.hop_s)
 
 
-def tracking_error_db(item: Item, name: str) -> np.ndarray:
-    """Error in dB of tracker ``name`` against ``oracle-150ms``, every bin of every frame."""
-    ref = MmseLsa(item.sr)  # only its STFT (the same for every method here)
-    stft, n = ref.stft, ref.stft.hop
-    interference = item.noisy - item.clean
-    blind, oracle = BLIND[name](ref.hop_s), OracleNoise(stft, interference, ORACLES["oracle-150ms"])
-    sb, so = blind.init_state(1, stft.n_bins), oracle.init_state(1, stft.n_bins)
-    st = stft.init_state(1)
-    errs = []
-    for k in range(0, item.noisy.size - n + 1, n):
-        spec = stft.analyze(item.noisy[None, k: k + n], st)
-        est = blind.update(spec.real**2 + spec.imag**2, sb)
-        true = oracle.update(est, so)  # the oracle ignores its power argument
-        errs.append(10 * np.log10((est[0] + 1e-20) / (true[0] + 1e-20)))
-    return np.concatenate(errs)
+class ErrorRecorder:
+    """A blind tracker that also records its error against ``oracle-150ms``.
+
+    Wraps the tracker the enhancer runs, so the error is measured on the very
+    estimates the enhancer used. One row per frame whose hop lies inside the item
+    (the padding frames of latency compensation are left out).
+
+    Parameters
+    ----------
+    tracker : NoiseEstimator
+    stft : Stft
+        The enhancer's STFT.
+    interference : np.ndarray [shape=(T,)]
+    """
+
+    def __init__(self, tracker: NoiseEstimator, stft: Stft, interference: np.ndarray) -> None:
+        self.tracker = tracker
+        self.oracle = OracleNoise(stft, interference, ORACLES["oracle-150ms"])
+        self.frames = interference.size // stft.hop
+        #: Error in dB of every recorded frame [shape=(F,)] each.
+        self.errors: list[np.ndarray] = []
+
+    def init_state(self, n_channels: int, n_bins: int) -> NoiseState:
+        """The tracker's state, carrying the oracle's."""
+        state = self.tracker.init_state(n_channels, n_bins)
+        state.extra["error_oracle"] = self.oracle.init_state(n_channels, n_bins)
+        return state
+
+    def update(self, power: np.ndarray, state: NoiseState) -> np.ndarray:
+        """The tracker's estimate [shape=(C, F)]; records its error while inside the item."""
+        est = self.tracker.update(power, state)
+        true = self.oracle.update(power, state.extra["error_oracle"])
+        if len(self.errors) < self.frames:
+            self.errors.append(10 * np.log10((est[0] + 1e-20) / (true[0] + 1e-20)))
+        return est
 
 
 def main() -> int:
@@ -183,13 +203,15 @@ def main() -> int:
         p0, s0 = pesq(it.clean, it.noisy, it.sr), si_sdr(it.clean, it.noisy)
         ref = cls(it.sr)
         for name in names:
-            enh = cls(it.sr, noise_estimator=tracker(name, ref, it))
-            out = run_offline(enh, it.noisy, it.sr)
+            est = tracker(name, ref, it)
+            if name in BLIND:
+                est = ErrorRecorder(est, ref.stft, it.noisy - it.clean)
+            out = run_offline(cls(it.sr, noise_estimator=est), it.noisy, it.sr)
             d = (pesq(it.clean, out, it.sr) - p0, si_sdr(it.clean, out) - s0)
             delta[name]["all"].append(d)
             delta[name][it.noise_category].append(d)
-            if name in BLIND:
-                err[name].append(tracking_error_db(it, name))
+            if isinstance(est, ErrorRecorder):
+                err[name].append(np.concatenate(est.errors))
     cats = sorted({it.noise_category for it in items})
     counts = {c: sum(it.noise_category == c for it in items) for c in cats}
     lines = [
