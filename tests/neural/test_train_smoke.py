@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -171,3 +172,27 @@ def test_augmentation_starts_at_augment_start(corpus, tmp_path):
         assert (staged.batch(step).noisy == plain.batch(step).noisy).all()
     assert not (staged.batch(2).noisy == plain.batch(2).noisy).all()
     assert (staged.valid_sampler.example(0)[0] == plain.valid_sampler.example(0)[0]).all()  # validation stays plain
+
+
+def test_recorded_typing_starts_at_keystroke_start(corpus, tmp_path):
+    """Steps before ``keystroke_start`` get stage 4-5's mixtures; validation never has typing."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(0)
+    strokes = [(rng.standard_normal(480) * np.exp(-np.arange(480) / 60.0)).astype(np.float32) for _ in range(3)]
+    typed = replace(corpus, keyboards=[strokes])
+    mix = MixConfig(segment_s=1.0, synth_noise_prob=0.5, keystroke_prob=1.0)
+    before = Trainer(_cfg(mix=mix.without_keystrokes(), augment_start=1), tmp_path / "before", corpus=typed)
+    staged = Trainer(_cfg(mix=mix, augment_start=1, keystroke_start=3), tmp_path / "staged", corpus=typed)
+    for step in (0, 1, 2):
+        assert (staged.batch(step).noisy == before.batch(step).noisy).all()
+    assert not (staged.batch(3).noisy == before.batch(3).noisy).all()
+    assert (staged.valid_sampler.example(0)[0] == before.valid_sampler.example(0)[0]).all()
+
+
+def test_keystroke_dir_is_read_only_when_typing_is_on(tmp_path):
+    """A config naming a missing stroke folder fails at start, with where to get it; off, it is ignored."""
+    cfg = _cfg(mix=MixConfig(segment_s=1.0, keystroke_prob=0.1), keystroke_dir=str(tmp_path / "missing"),
+               max_speech_files=4)
+    with pytest.raises(FileNotFoundError, match="kbsim"):
+        Trainer(cfg, tmp_path / "run")

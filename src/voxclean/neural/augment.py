@@ -11,7 +11,11 @@ what the model sees without new recordings:
 * :func:`synthetic_noise`: noise that no recording in the split covers well:
   stationary coloured noise with a random spectral slope and bumps, mains or fan
   hum (a harmonic series with slow pitch drift over a noise floor), and trains of
-  short clicks (key strokes, taps), single or in press/release pairs.
+  short clicks (key strokes, taps), single or in press/release pairs;
+* :func:`keystroke_noise`: typing built from *recorded* key strokes of one
+  keyboard (see :meth:`voxclean.neural.data.TrainCorpus.load`), in a typist's
+  rhythm, each stroke at its own level and speed, the whole coloured and
+  sometimes placed in a room.
 
 Every function draws from the generator it is given, so an example stays a
 function of ``(seed, index)`` (see :mod:`voxclean.neural.data`).
@@ -19,10 +23,12 @@ function of ``(seed, index)`` (see :mod:`voxclean.neural.data`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.signal
 
-__all__ = ["random_eq", "apply_eq", "synthetic_noise", "SYNTH_KINDS"]
+__all__ = ["random_eq", "apply_eq", "synthetic_noise", "keystroke_noise", "SYNTH_KINDS"]
 
 #: Kinds of :func:`synthetic_noise`, drawn with equal probability.
 SYNTH_KINDS = ("colored", "hum", "clicks")
@@ -153,5 +159,80 @@ def synthetic_noise(rng: np.random.Generator, n: int, sample_rate: int, kind: st
     if make is None:
         raise ValueError(f"kind={kind!r}; expected one of {SYNTH_KINDS}")
     y = np.asarray(make(rng, n, sample_rate), np.float64)
+    y /= np.sqrt(np.mean(y**2)) + 1e-12
+    return y.astype(np.float32)
+
+
+def _stretch(x: np.ndarray, factor: float) -> np.ndarray:
+    """Play ``x`` ``factor`` times faster (linear interpolation; pitch and brightness move with it)."""
+    m = max(int(len(x) / factor), 1)
+    return np.interp(np.arange(m) * factor, np.arange(len(x)), x)
+
+
+def keystroke_noise(
+    rng: np.random.Generator,
+    n: int,
+    sample_rate: int,
+    strokes: Sequence[np.ndarray],
+    rirs: Sequence[np.ndarray] = (),
+) -> np.ndarray:
+    """Typing on one keyboard, built from its recorded key strokes (unit RMS, float32).
+
+    Strokes follow at a rate of 3-10 per s (gamma-distributed gaps, so the rhythm is
+    uneven but not random like a Poisson train), with a pause of 0.3-1.5 s after 8 %
+    of them. Each stroke is a press, followed 40-150 ms later by a release 2-10 dB
+    quieter, both drawn from ``strokes``, each at a level within 8 dB and played
+    0.85-1.2 times as fast (a different key or keyboard size). The train is then
+    coloured by a random equaliser (70 % of the time) and convolved with one of
+    ``rirs`` (half of the time, when given), over a coloured-noise floor 25-45 dB
+    down.
+
+    Parameters
+    ----------
+    rng : np.random.Generator
+    n : int
+        Length in samples.
+    sample_rate : int
+        In Hz; ``strokes`` and ``rirs`` are at this rate.
+    strokes : sequence of np.ndarray [shape=(samples,)]
+        Recorded key strokes (press and release sounds) of one keyboard.
+    rirs : sequence of np.ndarray [shape=(samples,)]
+        Room impulse responses; empty for none.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,)], float32
+    """
+    if not strokes:
+        raise ValueError("keystroke_noise needs at least one recorded stroke")
+    y = np.zeros(n)
+    rate = rng.uniform(3.0, 10.0)
+    t = -rng.uniform(0.0, 1.0 / rate)
+    while True:
+        t += rng.gamma(4.0, 1.0 / (4.0 * rate))
+        if rng.random() < 0.08:
+            t += rng.uniform(0.3, 1.5)
+        start = int(t * sample_rate)
+        if start >= n:
+            break
+        release = start + int(rng.uniform(0.04, 0.15) * sample_rate)
+        for onset, level_db in ((start, rng.uniform(-8.0, 0.0)), (release, rng.uniform(-18.0, -2.0))):
+            s = _stretch(strokes[int(rng.integers(len(strokes)))], rng.uniform(0.85, 1.2))
+            s = s * 10.0 ** (level_db / 20.0)
+            a, b = max(onset, 0), min(onset + len(s), n)
+            if b > a:
+                y[a:b] += s[a - onset : b - onset]
+    if rng.random() < 0.7:
+        y = apply_eq(random_eq(rng, sample_rate, max_gain_db=10.0), y).astype(np.float64)
+    if rirs and rng.random() < 0.5:
+        h = np.asarray(rirs[int(rng.integers(len(rirs)))], np.float64)
+        d = int(np.argmax(np.abs(h)))
+        y = scipy.signal.fftconvolve(y, h[d:])[:n]
+    rms = np.sqrt(np.mean(y**2))
+    if rms == 0.0:  # no stroke landed (cannot happen for n >= 1.5 s, guards short n)
+        return np.zeros(n, np.float32)
+    floor = _colored(rng, n, sample_rate).astype(np.float64)
+    floor *= rms / (np.sqrt(np.mean(floor**2)) + 1e-12) * 10.0 ** (-rng.uniform(25.0, 45.0) / 20.0)
+    y = y + floor
     y /= np.sqrt(np.mean(y**2)) + 1e-12
     return y.astype(np.float32)

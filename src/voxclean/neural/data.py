@@ -33,6 +33,11 @@ step 2), ``synth_noise_prob`` adds synthetic noise (coloured, hum or clicks) to 
 noise of step 3 or, half of those times, replaces it, and ``noise_eq_prob`` colours
 the noise with a random equaliser (after step 3). A probability of 0 draws nothing
 from the generator, so turning them off gives exactly the examples of before.
+``keystroke_prob`` (sixth session, off by default) then replaces the noise by typing
+built from recorded key strokes (:func:`~voxclean.neural.augment.keystroke_noise`)
+or, half of those times, adds it 5 dB below to 10 dB above the noise; the strokes
+come from a folder outside ``../shared`` (``TrainCorpus.load(keystroke_dir=...)``)
+and are used for training examples only, never for validation.
 
 FSDD digits (8 kHz recordings) are not used: they would teach the model that
 speech has no energy above 4 kHz.
@@ -52,10 +57,10 @@ import scipy.signal
 import soundfile as sf
 
 from ..dsp.stft import Stft
-from .augment import apply_eq, random_eq, synthetic_noise
+from .augment import apply_eq, keystroke_noise, random_eq, synthetic_noise
 from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
 
-__all__ = ["data_dir", "TrainCorpus", "MixConfig", "MixtureSampler", "Batch", "EARLY_MS"]
+__all__ = ["data_dir", "TrainCorpus", "MixConfig", "MixtureSampler", "Batch", "EARLY_MS", "load_keystrokes"]
 
 #: Early reflections kept in the target of a reverberant example (ms after the direct path).
 EARLY_MS = 50.0
@@ -102,6 +107,9 @@ class TrainCorpus:
         Training RIRs (float32, first channel, peak-normalized).
     summary : dict
         Counts and durations (stored in the model metadata).
+    keyboards : list[list[np.ndarray]]
+        Recorded key strokes, one list per keyboard (float32, 16 kHz, peak-normalized);
+        empty unless ``keystroke_dir`` was given to :meth:`load`. Training part only.
     """
 
     speech: dict[str, list[np.ndarray]]
@@ -109,9 +117,17 @@ class TrainCorpus:
     noise: dict[str, list[np.ndarray]]
     rirs: list[np.ndarray]
     summary: dict = field(default_factory=dict)
+    keyboards: list[list[np.ndarray]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, root: Path | None = None, *, max_speech_files: int | None = None, seed: int = 0) -> TrainCorpus:
+    def load(
+        cls,
+        root: Path | None = None,
+        *,
+        max_speech_files: int | None = None,
+        seed: int = 0,
+        keystroke_dir: Path | None = None,
+    ) -> TrainCorpus:
         """Read the train split of ``manifest.csv``.
 
         Parameters
@@ -122,8 +138,14 @@ class TrainCorpus:
             Use a seeded random subset of this many speech files (for tests).
         seed : int
             Seed of that subset.
+        keystroke_dir : Path or None
+            A folder of recorded key strokes, one sub-folder per keyboard (any depth
+            below it; any format soundfile reads, any rate), e.g. the ``src/assets/audio``
+            folder of https://github.com/tplai/kbsim (MIT licence; 151 strokes of 13
+            keyboards). Not part of ``../shared``; see ``recipes/neural/README.md``.
         """
         root = Path(root) if root is not None else data_dir()
+        keyboards = load_keystrokes(Path(keystroke_dir)) if keystroke_dir is not None else []  # fail fast
         with open(root / "manifest.csv", newline="") as f:
             rows = [r for r in csv.DictReader(f) if r["split"] == "train"]
         speech_rows = [
@@ -167,7 +189,62 @@ class TrainCorpus:
             "rirs": len(rirs),
             "excluded_speech": list(EXCLUDED_SPEECH_SOURCES),
         }
-        return cls(speech, speakers, noise, rirs, summary)
+        if keyboards:
+            summary["keystrokes"] = {
+                "source": "github.com/tplai/kbsim src/assets/audio (MIT)",
+                "keyboards": len(keyboards),
+                "strokes": sum(len(k) for k in keyboards),
+            }
+        return cls(speech, speakers, noise, rirs, summary, keyboards)
+
+
+#: File types :func:`load_keystrokes` reads.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
+
+
+def load_keystrokes(folder: Path) -> list[list[np.ndarray]]:
+    """Recorded key strokes of ``folder``, grouped by its sub-folders (one per keyboard).
+
+    Parameters
+    ----------
+    folder : Path
+        ``folder/<keyboard>/**/<stroke>.<ext>``; ``ext`` one of :data:`AUDIO_SUFFIXES`.
+
+    Returns
+    -------
+    list[list[np.ndarray]]
+        Per keyboard (sorted by name), its strokes (sorted by path): mono float32 at
+        16 kHz, peak 1.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``folder`` is missing or holds no stroke.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"keystroke folder {folder} not found; get it with "
+            "'git clone --depth 1 https://github.com/tplai/kbsim /tmp/kbsim && "
+            f"cp -r /tmp/kbsim/src/assets/audio {folder}'"
+        )
+    import soxr
+
+    keyboards = []
+    for board in sorted(p for p in folder.iterdir() if p.is_dir()):
+        strokes = []
+        for path in sorted(p for p in board.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+            y, sr = sf.read(path, dtype="float64", always_2d=True)
+            y = y.mean(axis=1)
+            if sr != SAMPLE_RATE:
+                y = soxr.resample(y, sr, SAMPLE_RATE)
+            peak = np.abs(y).max() if y.size else 0.0
+            if peak > 0:
+                strokes.append((y / peak).astype(np.float32))
+        if strokes:
+            keyboards.append(strokes)
+    if not keyboards:
+        raise FileNotFoundError(f"no key strokes ({', '.join(AUDIO_SUFFIXES)}) in sub-folders of {folder}")
+    return keyboards
 
 
 @dataclass(frozen=True)
@@ -185,10 +262,15 @@ class MixConfig:
     speech_eq_prob: float = 0.0
     synth_noise_prob: float = 0.0
     noise_eq_prob: float = 0.0
+    keystroke_prob: float = 0.0
 
     def without_augmentation(self) -> MixConfig:
         """This config with the :mod:`~voxclean.neural.augment` augmentations off."""
-        return replace(self, speech_eq_prob=0.0, synth_noise_prob=0.0, noise_eq_prob=0.0)
+        return replace(self, speech_eq_prob=0.0, synth_noise_prob=0.0, noise_eq_prob=0.0, keystroke_prob=0.0)
+
+    def without_keystrokes(self) -> MixConfig:
+        """This config with recorded typing (``keystroke_prob``) off."""
+        return replace(self, keystroke_prob=0.0)
 
 
 @dataclass
@@ -297,6 +379,16 @@ class MixtureSampler:
                 noise = noise + synth * np.float32(rms_n * 10 ** (rng.uniform(-10, 5) / 20))
         if cfg.noise_eq_prob > 0 and rng.random() < cfg.noise_eq_prob:
             noise = apply_eq(random_eq(rng, SAMPLE_RATE), noise)
+        if cfg.keystroke_prob > 0 and rng.random() < cfg.keystroke_prob:
+            boards = self.corpus.keyboards
+            if not boards:
+                raise ValueError("keystroke_prob > 0 but the corpus has no key strokes (TrainCorpus.load(keystroke_dir=...))")
+            keys = keystroke_noise(rng, n, SAMPLE_RATE, boards[int(rng.integers(len(boards)))], self.corpus.rirs)
+            if rng.random() < 0.5:
+                noise = keys
+            else:  # relative to the other noise's RMS, -5..+10 dB
+                rms_n = float(np.sqrt(np.mean(noise.astype(np.float64) ** 2)))
+                noise = noise + keys * np.float32(rms_n * 10 ** (rng.uniform(-5, 10) / 20))
         p_s = _active_power(speech)
         p_n = float(np.mean(noise.astype(np.float64) ** 2))
         snr = rng.uniform(*cfg.snr_db)

@@ -52,6 +52,8 @@ class TrainConfig:
     widen_step: int = 0
     widen_from: int = 0
     augment_start: int = 0
+    keystroke_start: int = 0
+    keystroke_dir: str | None = None
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -118,10 +120,16 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
-        self.corpus = corpus or TrainCorpus.load(max_speech_files=cfg.max_speech_files, seed=cfg.seed)
+        self.corpus = corpus or TrainCorpus.load(
+            max_speech_files=cfg.max_speech_files,
+            seed=cfg.seed,
+            keystroke_dir=Path(cfg.keystroke_dir) if cfg.keystroke_dir and cfg.mix.keystroke_prob > 0 else None,
+        )
         plain = cfg.mix.without_augmentation()
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
         self.plain_sampler = MixtureSampler(self.corpus, "train", plain, seed=cfg.seed)  # before augment_start
+        # augment_start .. keystroke_start: the augmentations without recorded typing
+        self.no_keys_sampler = MixtureSampler(self.corpus, "train", cfg.mix.without_keystrokes(), seed=cfg.seed)
         self.valid_sampler = MixtureSampler(self.corpus, "valid", plain, seed=cfg.seed + 1)
         self.step = 0
         self._build(0)
@@ -222,9 +230,17 @@ class Trainer:
 
     # -- training --------------------------------------------------------------
     def batch(self, step: int) -> Batch:
-        """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``, augmented from ``augment_start`` on."""
+        """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``.
+
+        Augmented from ``augment_start`` on, with recorded typing from ``keystroke_start`` on.
+        """
         b = self.cfg.batch_size
-        sampler = self.sampler if step >= self.cfg.augment_start else self.plain_sampler
+        if step < self.cfg.augment_start:
+            sampler = self.plain_sampler
+        elif step < self.cfg.keystroke_start:
+            sampler = self.no_keys_sampler
+        else:
+            sampler = self.sampler
         return sampler.batch(range(step * b, (step + 1) * b))
 
     def train_step(self) -> dict[str, float]:
