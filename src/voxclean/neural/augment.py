@@ -180,8 +180,8 @@ def keystroke_noise(
 
     Strokes follow at a rate of 3-10 per s (gamma-distributed gaps, so the rhythm is
     uneven but not random like a Poisson train), with a pause of 0.3-1.5 s after 8 %
-    of them. Each stroke is a press, followed 40-150 ms later by a release 2-10 dB
-    quieter, both drawn from ``strokes``, each at a level within 8 dB and played
+    of them. Each stroke is a press at -8..0 dB, followed 40-150 ms later by a
+    release at -18..-2 dB, both drawn from ``strokes`` (peak 1) and each played
     0.85-1.2 times as fast (a different key or keyboard size). The train is then
     coloured by a random equaliser (70 % of the time) and convolved with one of
     ``rirs`` (half of the time, when given), over a coloured-noise floor 25-45 dB
