@@ -5,11 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.signal
-
 import soundfile as sf
 
-from voxclean.neural.augment import SYNTH_KINDS, apply_eq, keystroke_noise, random_eq, synthetic_noise
-from voxclean.neural.data import MixConfig, MixtureSampler, TrainCorpus, data_dir, load_keystrokes
+from voxclean.neural.augment import (
+    SYNTH_KINDS,
+    apply_eq,
+    keystroke_noise,
+    random_eq,
+    synthetic_noise,
+)
+from voxclean.neural.data import (
+    MixConfig,
+    MixtureSampler,
+    TrainCorpus,
+    data_dir,
+    load_keystrokes,
+)
 
 SR = 16000
 

@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 import soundfile as sf
+import soxr
 
 from ..dsp.stft import Stft
 from .augment import apply_eq, keystroke_noise, random_eq, synthetic_noise
@@ -191,7 +192,7 @@ class TrainCorpus:
         }
         if keyboards:
             summary["keystrokes"] = {
-                "source": "github.com/tplai/kbsim src/assets/audio (MIT)",
+                "folder": str(keystroke_dir),
                 "keyboards": len(keyboards),
                 "strokes": sum(len(k) for k in keyboards),
             }
@@ -227,8 +228,6 @@ def load_keystrokes(folder: Path) -> list[list[np.ndarray]]:
             "'git clone --depth 1 https://github.com/tplai/kbsim /tmp/kbsim && "
             f"cp -r /tmp/kbsim/src/assets/audio {folder}'"
         )
-    import soxr
-
     keyboards = []
     for board in sorted(p for p in folder.iterdir() if p.is_dir()):
         strokes = []
