@@ -1,4 +1,4 @@
-"""Training augmentations: synthetic noise and random equalisers (numpy only)."""
+"""Training augmentations: synthetic noise, recorded typing and random equalisers (numpy only)."""
 
 from __future__ import annotations
 
