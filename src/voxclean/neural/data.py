@@ -55,9 +55,9 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 import soundfile as sf
-import soxr
 
 from ..dsp.stft import Stft
+from ..io import load
 from .augment import apply_eq, keystroke_noise, random_eq, synthetic_noise
 from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
 
@@ -232,10 +232,7 @@ def load_keystrokes(folder: Path) -> list[list[np.ndarray]]:
     for board in sorted(p for p in folder.iterdir() if p.is_dir()):
         strokes = []
         for path in sorted(p for p in board.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
-            y, sr = sf.read(path, dtype="float64", always_2d=True)
-            y = y.mean(axis=1)
-            if sr != SAMPLE_RATE:
-                y = soxr.resample(y, sr, SAMPLE_RATE)
+            y = load(path, sr=SAMPLE_RATE, mono=True, dtype=np.float64)[0][0]
             peak = np.abs(y).max() if y.size else 0.0
             if peak > 0:
                 strokes.append((y / peak).astype(np.float32))
@@ -319,6 +316,19 @@ def _crop(y: np.ndarray, n: int, rng: np.random.Generator, *, loop: bool) -> np.
     return out
 
 
+def _replace_or_add(
+    rng: np.random.Generator, noise: np.ndarray, extra: np.ndarray, gain_db: tuple[float, float]
+) -> np.ndarray:
+    """``extra`` (unit RMS) instead of ``noise``, or half of the times added to it.
+
+    Added, ``extra`` is scaled to ``noise``'s RMS times a gain uniform in ``gain_db`` dB.
+    """
+    if rng.random() < 0.5:
+        return extra
+    rms_n = float(np.sqrt(np.mean(noise.astype(np.float64) ** 2)))
+    return noise + extra * np.float32(rms_n * 10 ** (rng.uniform(*gain_db) / 20))
+
+
 class MixtureSampler:
     """Deterministic on-the-fly mixtures.
 
@@ -370,12 +380,7 @@ class MixtureSampler:
             other = self._noise(rng, n, exclude_speaker=spk[i])
             noise = noise + other * np.float32(10 ** (rng.uniform(-10, 0) / 20))
         if cfg.synth_noise_prob > 0 and rng.random() < cfg.synth_noise_prob:
-            synth = synthetic_noise(rng, n, SAMPLE_RATE)
-            if rng.random() < 0.5:
-                noise = synth
-            else:  # relative to the recorded noise's RMS, -10..+5 dB
-                rms_n = float(np.sqrt(np.mean(noise.astype(np.float64) ** 2)))
-                noise = noise + synth * np.float32(rms_n * 10 ** (rng.uniform(-10, 5) / 20))
+            noise = _replace_or_add(rng, noise, synthetic_noise(rng, n, SAMPLE_RATE), (-10.0, 5.0))
         if cfg.noise_eq_prob > 0 and rng.random() < cfg.noise_eq_prob:
             noise = apply_eq(random_eq(rng, SAMPLE_RATE), noise)
         if cfg.keystroke_prob > 0 and rng.random() < cfg.keystroke_prob:
@@ -383,11 +388,7 @@ class MixtureSampler:
             if not boards:
                 raise ValueError("keystroke_prob > 0 but the corpus has no key strokes (TrainCorpus.load(keystroke_dir=...))")
             keys = keystroke_noise(rng, n, SAMPLE_RATE, boards[int(rng.integers(len(boards)))], self.corpus.rirs)
-            if rng.random() < 0.5:
-                noise = keys
-            else:  # relative to the other noise's RMS, -5..+10 dB
-                rms_n = float(np.sqrt(np.mean(noise.astype(np.float64) ** 2)))
-                noise = noise + keys * np.float32(rms_n * 10 ** (rng.uniform(-5, 10) / 20))
+            noise = _replace_or_add(rng, noise, keys, (-5.0, 10.0))
         p_s = _active_power(speech)
         p_n = float(np.mean(noise.astype(np.float64) ** 2))
         snr = rng.uniform(*cfg.snr_db)
