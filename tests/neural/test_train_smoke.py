@@ -196,3 +196,48 @@ def test_keystroke_dir_is_read_only_when_typing_is_on(tmp_path):
                max_speech_files=4)
     with pytest.raises(FileNotFoundError, match="kbsim"):
         Trainer(cfg, tmp_path / "run")
+
+
+def test_batches_built_by_workers_equal_the_loop(corpus, tmp_path):
+    """``workers > 0`` builds the same batches ahead (batch k depends on k only): same steps, same weights."""
+    a = Trainer(_cfg(), tmp_path / "a", corpus=corpus)
+    b = Trainer(_cfg(), tmp_path / "b", corpus=corpus, workers=2)
+    a.run(max_steps=3)
+    b.run(max_steps=3)
+    assert a.step == b.step == 3
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_fit_to_minutes_sets_max_steps_from_the_measured_rate(corpus, tmp_path):
+    tr = Trainer(_cfg(), tmp_path, corpus=corpus)
+    end = tr.fit_to_minutes(0.0, probe_steps=4)  # no time left after the probe: end right there
+    assert tr.step == 4 and end == 4 and tr.cfg.max_steps == 4
+    tr.run()
+    assert tr.step == 4
+
+
+def test_corpus_pack_round_trip(corpus, tmp_path):
+    """A pack keeps every utterance (capped), speaker, noise, RIR and stroke; Opus keeps the waveform close."""
+    small = TrainCorpus(
+        {k: v[:6] for k, v in corpus.speech.items()},
+        {k: v[:6] for k, v in corpus.speakers.items()},
+        {k: v[:3] for k, v in corpus.noise.items()},
+        corpus.rirs[:2],
+        dict(corpus.summary),
+        [[np.ones(50, np.float32)]],
+    )
+    info = small.save_pack(tmp_path / "c.pkl", max_utterance_s=2.0)
+    assert info["bytes"] > 0
+    back = TrainCorpus.load_pack(tmp_path / "c.pkl", workers=2)
+    assert back.speakers == small.speakers
+    assert [len(u) for u in back.speech["train"]] == [min(len(u), 32000) for u in small.speech["train"]]
+    assert [len(u) for u in back.noise["valid"]] == [len(u) for u in small.noise["valid"]]
+    for u, v in zip(small.speech["train"], back.speech["train"]):
+        ref = u[:32000].astype(np.float64)
+        err = v.astype(np.float64) - ref
+        assert 10 * np.log10(np.sum(ref**2) / np.sum(err**2)) > 10  # lossy, but the same signal, not shifted
+    assert all(b.dtype == np.float32 and np.allclose(a, b, atol=1e-3) for a, b in zip(back.rirs, small.rirs))
+    assert back.keyboards[0][0].shape == (50,)
+    assert back.summary["pack"]["max_utterance_s"] == 2.0
+    MixtureSampler(back, "train", MixConfig(segment_s=1.0), seed=3).batch(range(2))  # usable for training

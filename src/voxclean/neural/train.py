@@ -22,7 +22,7 @@ import os
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -111,11 +111,48 @@ def _tensors(batch: Batch, df_bins: int) -> tuple[torch.Tensor, ...]:
     )
 
 
-class Trainer:
-    """One training run in ``out_dir`` (resumes from ``out_dir/checkpoint.pt`` when present)."""
+class _StepBatches(torch.utils.data.Dataset):
+    """Item ``k``: the tensors of batch ``k`` (built in DataLoader worker processes)."""
 
-    def __init__(self, cfg: TrainConfig, out_dir: str | Path, corpus: TrainCorpus | None = None) -> None:
+    def __init__(self, trainer: Trainer) -> None:
+        self.batch = trainer.batch
+        self.df_bins = trainer.cfg.model.df_bins
+
+    def __len__(self) -> int:
+        return 1 << 40
+
+    def __getitem__(self, step: int) -> tuple[torch.Tensor | None, ...]:
+        return _tensors(self.batch(step), self.df_bins)
+
+
+class Trainer:
+    """One training run in ``out_dir`` (resumes from ``out_dir/checkpoint.pt`` when present).
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+    out_dir : str or Path
+    corpus : TrainCorpus or None
+        ``None`` reads ``../shared/data`` (:meth:`TrainCorpus.load`).
+    device : str
+        Torch device of the model (``"cpu"``, ``"cuda"``); batches are built on the CPU.
+    workers : int
+        Processes that build batches ahead (0: built in the training loop). The
+        batches are the same either way (batch ``k`` depends on ``k`` only).
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        out_dir: str | Path,
+        corpus: TrainCorpus | None = None,
+        *,
+        device: str = "cpu",
+        workers: int = 0,
+    ) -> None:
         self.cfg = cfg
+        self.device = torch.device(device)
+        self.workers = int(workers)
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         torch.set_num_threads(cfg.threads)
@@ -156,7 +193,8 @@ class Trainer:
         torch.manual_seed(self.cfg.seed)
         self.model = GruMask(self.model_config_at(step))
         if narrow is not None:
-            self.model.load_state_dict(widen_state_dict(narrow, self.model))
+            self.model.load_state_dict(widen_state_dict({k: v.cpu() for k, v in narrow.items()}, self.model))
+        self.model.to(self.device)
         df_ids = {id(p) for p in self.model.df_parameters()}
         groups = [{"params": [p for p in self.model.parameters() if id(p) not in df_ids]}]
         if df_ids:  # a group of its own, so a checkpoint of the model without the head still loads
@@ -183,8 +221,8 @@ class Trainer:
 
     def state_dict(self) -> dict:
         return {
-            "model": self.model.state_dict(),
-            "opt": self.opt.state_dict(),
+            "model": {k: v.cpu() for k, v in self.model.state_dict().items()},
+            "opt": _to_cpu(self.opt.state_dict()),
             "step": self.step,
             "config": config_dict(self.cfg),
             "corpus": self.corpus.summary,
@@ -243,9 +281,11 @@ class Trainer:
             sampler = self.sampler
         return sampler.batch(range(step * b, (step + 1) * b))
 
-    def train_step(self) -> dict[str, float]:
-        """Take the next step; returns the loss components."""
-        feats, df, noisy_spec, clean_spec, clean = _tensors(self.batch(self.step), self.model.config.df_bins)
+    def train_step(self, tensors: tuple[torch.Tensor | None, ...] | None = None) -> dict[str, float]:
+        """Take the next step (on ``tensors``, the batch's, when given); returns the loss components."""
+        if tensors is None:
+            tensors = _tensors(self.batch(self.step), self.model.config.df_bins)
+        feats, df, noisy_spec, clean_spec, clean = self._on_device(tensors)
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
         self.model.train()
@@ -262,10 +302,13 @@ class Trainer:
         parts["loss"] = float(loss.detach())
         return parts
 
+    def _on_device(self, tensors: tuple[torch.Tensor | None, ...]) -> tuple[torch.Tensor | None, ...]:
+        return tuple(None if t is None else t.to(self.device, non_blocking=True) for t in tensors)
+
     @torch.no_grad()
     def evaluate(self, batch: Batch) -> float:
         """Loss of the current model on ``batch`` (no update)."""
-        feats, df, noisy_spec, clean_spec, clean = _tensors(batch, self.model.config.df_bins)
+        feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(batch, self.model.config.df_bins))
         self.model.eval()
         gains, coefs, _ = self.model(feats, None, df)
         return float(total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)[0])
@@ -275,7 +318,7 @@ class Trainer:
         """SI-SDR (and PESQ-WB on the first examples) on the fixed validation set."""
         if self._valid is None:
             self._valid = self.valid_sampler.batch(range(self.cfg.valid_examples))
-        feats, df, noisy_spec, clean_spec, clean = _tensors(self._valid, self.model.config.df_bins)
+        feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(self._valid, self.model.config.df_bins))
         self.model.eval()
         gains, coefs, _ = self.model(feats, None, df)
         est_spec = apply_filter(noisy_spec, gains, coefs, df)
@@ -287,6 +330,7 @@ class Trainer:
             "valid_si_sdr": float(si_sdr(ref, est).mean()),
             "valid_si_sdr_noisy": float(si_sdr(ref, noisy).mean()),
         }
+        est, ref, noisy = est.cpu(), ref.cpu(), noisy.cpu()
         try:
             from ..metrics import pesq
         except ImportError:  # the metrics extra is not installed
@@ -311,16 +355,55 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
         print(json.dumps(record), flush=True)
 
+    def _loader(self):
+        """Batches ``self.step, self.step + 1, ...`` built ahead by ``workers`` processes."""
+        return iter(
+            torch.utils.data.DataLoader(
+                _StepBatches(self),
+                batch_size=None,
+                sampler=range(self.step, 1 << 40),
+                num_workers=self.workers,
+                prefetch_factor=4,
+                pin_memory=self.device.type == "cuda",
+            )
+        )
+
+    def fit_to_minutes(self, minutes: float, *, probe_steps: int = 100) -> int:
+        """Set ``max_steps`` so that the run ends after about ``minutes`` of wall time.
+
+        The learning-rate schedule decays to ``lr_final`` at ``max_steps``, so a run
+        cut by time would stop at a high rate. This takes ``probe_steps`` steps,
+        times the second half of them, and sets ``max_steps`` (in this trainer's
+        config, logged) to the step that the same rate reaches at ``minutes`` after
+        the start. Returns the new ``max_steps``.
+        """
+        t0 = time.time()
+        half = probe_steps // 2
+        loader = self._loader() if self.workers else None
+        for k in range(probe_steps):
+            if k == half:
+                t_half = time.time()
+            self.train_step(next(loader) if loader else None)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        rate = (probe_steps - half) / (time.time() - t_half)
+        left = 60 * minutes - (time.time() - t0)
+        end = self.step + max(0, int(rate * left))
+        self.cfg = replace(self.cfg, max_steps=end)
+        self.log({"event": "fit_to_minutes", "step": self.step, "steps_per_s": round(rate, 3), "max_steps": end})
+        return end
+
     def run(self, max_steps: int | None = None, max_minutes: float | None = None) -> None:
         """Train until ``max_steps`` (default: the config's) or ``max_minutes`` of wall time."""
         end = min(self.cfg.max_steps, max_steps or self.cfg.max_steps)
         t0 = time.time()
         acc: dict[str, float] = {}
         n = 0
+        loader = self._loader() if self.workers else None
         while self.step < end:
             if self.model.config != self.model_config_at(self.step):  # widen_step: grow the network
                 self._build(self.step, narrow=self.model.state_dict())
-            parts = self.train_step()
+            parts = self.train_step(next(loader) if loader else None)
             for k, v in parts.items():
                 acc[k] = acc.get(k, 0.0) + v
             n += 1
@@ -338,6 +421,17 @@ class Trainer:
         self.save()
 
 
+def _to_cpu(obj):
+    """``obj`` (nested dicts/lists of tensors) with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m voxclean.neural.train", description=__doc__.splitlines()[0])
     p.add_argument("config", help="TOML config (recipes/neural/config.toml)")
@@ -345,10 +439,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-steps", type=int, default=None, help="stop after this step (resumable)")
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this wall time (resumable)")
     p.add_argument("--export", default=None, help="write the ONNX model here at the end")
+    p.add_argument("--device", default="cpu", help="torch device of the model, e.g. cuda (default cpu)")
+    p.add_argument("--workers", type=int, default=0, help="processes that build batches ahead (default 0)")
+    p.add_argument("--corpus-pack", default=None, help="read the corpus from this pack (TrainCorpus.save_pack)")
+    p.add_argument(
+        "--fit-minutes", type=float, default=None,
+        help="set max_steps so the run (its schedule included) ends after about this wall time",
+    )
     a = p.parse_args(argv)
     cfg = load_config(a.config)
-    trainer = Trainer(cfg, a.out)
-    trainer.log({"event": "start", "step": trainer.step, "params": trainer.model.n_params(), "corpus": trainer.corpus.summary})
+    corpus = TrainCorpus.load_pack(a.corpus_pack, workers=max(1, a.workers)) if a.corpus_pack else None
+    trainer = Trainer(cfg, a.out, corpus, device=a.device, workers=a.workers)
+    trainer.log({"event": "start", "step": trainer.step, "params": trainer.model.n_params(), "corpus": trainer.corpus.summary,
+                 "device": str(trainer.device), "workers": trainer.workers})
+    if a.fit_minutes is not None:
+        trainer.fit_to_minutes(a.fit_minutes)
     trainer.run(a.max_steps, a.max_minutes)
     if a.export:
         from .export import export_onnx
