@@ -241,3 +241,39 @@ def test_corpus_pack_round_trip(corpus, tmp_path):
     assert back.keyboards[0][0].shape == (50,)
     assert back.summary["pack"]["max_utterance_s"] == 2.0
     MixtureSampler(back, "train", MixConfig(segment_s=1.0), seed=3).batch(range(2))  # usable for training
+
+
+def test_extra_noise_starts_at_extra_noise_start(corpus, tmp_path):
+    """Steps before ``extra_noise_start`` are unchanged; later ones draw the extra recordings; validation never."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(1)
+    hum = np.round(8000 * np.sin(2 * np.pi * 50 * np.arange(32000) / 16000) + 300 * rng.standard_normal(32000))
+    extra = replace(corpus, extra_noise=[hum.astype(np.int16)])
+    mix = MixConfig(segment_s=1.0, babble_prob=0.0, second_noise_prob=0.0, extra_noise_prob=1.0)
+    before = Trainer(_cfg(mix=mix.without_extra_noise()), tmp_path / "before", corpus=extra)
+    staged = Trainer(_cfg(mix=mix, extra_noise_start=2), tmp_path / "staged", corpus=extra)
+    for step in (0, 1):
+        assert (staged.batch(step).noisy == before.batch(step).noisy).all()
+    assert not (staged.batch(2).noisy == before.batch(2).noisy).all()
+    # every example from step 2 on has the extra noise: the 50 Hz line dominates the noise spectrum
+    noisy, clean = staged.sampler.example(2 * 4)
+    spec = np.abs(np.fft.rfft((noisy - clean).astype(np.float64)))
+    assert np.argmax(spec[1:]) + 1 == 50  # 1 s segment: bin k = k Hz
+    assert (staged.valid_sampler.example(0)[0] == before.valid_sampler.example(0)[0]).all()
+    with pytest.raises(ValueError, match="extra noise"):
+        MixtureSampler(corpus, "train", mix, seed=0).example(0)
+
+
+def test_extra_noise_dir_is_read(tmp_path):
+    import soundfile as sf
+
+    from voxclean.neural.data import load_extra_noise
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    sf.write(tmp_path / "a" / "b" / "fan.wav", np.full((4410, 2), 0.1, np.float32) * np.sin(np.arange(4410))[:, None], 44100)
+    sf.write(tmp_path / "a" / "silent.flac", np.zeros(1600, np.float32), 16000)  # all zeros: skipped
+    got = load_extra_noise(tmp_path)
+    assert len(got) == 1 and got[0].dtype == np.float32 and abs(len(got[0]) - 1600) <= 1
+    with pytest.raises(FileNotFoundError):
+        load_extra_noise(tmp_path / "missing")

@@ -37,7 +37,10 @@ from the generator, so turning them off gives exactly the examples of before.
 built from recorded key strokes (:func:`~voxclean.neural.augment.keystroke_noise`)
 or, half of those times, adds it 5 dB below to 10 dB above the noise; the strokes
 come from a folder outside ``../shared`` (``TrainCorpus.load(keystroke_dir=...)``)
-and are used for training examples only, never for validation.
+and are used for training examples only, never for validation. ``extra_noise_prob``
+(seventh session, off by default) draws the recorded noise of step 3 from a folder of
+extra noise recordings outside ``../shared`` (``TrainCorpus.load(extra_noise_dir=...)``;
+training examples only) instead of the training noise files, with that probability.
 
 FSDD digits (8 kHz recordings) are not used: they would teach the model that
 speech has no energy above 4 kHz.
@@ -61,7 +64,8 @@ from ..io import load
 from .augment import apply_eq, keystroke_noise, random_eq, synthetic_noise
 from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
 
-__all__ = ["data_dir", "TrainCorpus", "MixConfig", "MixtureSampler", "Batch", "EARLY_MS", "load_keystrokes"]
+__all__ = ["EARLY_MS", "Batch", "MixConfig", "MixtureSampler", "TrainCorpus", "data_dir", "load_extra_noise",
+           "load_keystrokes"]
 
 #: Early reflections kept in the target of a reverberant example (ms after the direct path).
 EARLY_MS = 50.0
@@ -111,6 +115,9 @@ class TrainCorpus:
     keyboards : list[list[np.ndarray]]
         Recorded key strokes, one list per keyboard (float32, 16 kHz, peak-normalized);
         empty unless ``keystroke_dir`` was given to :meth:`load`. Training part only.
+    extra_noise : list[np.ndarray]
+        Extra noise recordings (int16, 16 kHz), empty unless ``extra_noise_dir`` was
+        given to :meth:`load`. Training part only.
     """
 
     speech: dict[str, list[np.ndarray]]
@@ -119,6 +126,7 @@ class TrainCorpus:
     rirs: list[np.ndarray]
     summary: dict = field(default_factory=dict)
     keyboards: list[list[np.ndarray]] = field(default_factory=list)
+    extra_noise: list[np.ndarray] = field(default_factory=list)
 
     @classmethod
     def load(
@@ -128,6 +136,7 @@ class TrainCorpus:
         max_speech_files: int | None = None,
         seed: int = 0,
         keystroke_dir: Path | None = None,
+        extra_noise_dir: Path | None = None,
     ) -> TrainCorpus:
         """Read the train split of ``manifest.csv``.
 
@@ -144,9 +153,14 @@ class TrainCorpus:
             below it; any format soundfile reads, any rate), e.g. the ``src/assets/audio``
             folder of https://github.com/tplai/kbsim (MIT licence; 151 strokes of 13
             keyboards). Not part of ``../shared``; see ``recipes/neural/README.md``.
+        extra_noise_dir : Path or None
+            A folder of extra noise recordings (any depth, any format soundfile reads,
+            any rate; mono mixdown), for :attr:`MixConfig.extra_noise_prob`. Not part of
+            ``../shared``; see ``recipes/neural/README.md``.
         """
         root = Path(root) if root is not None else data_dir()
         keyboards = load_keystrokes(Path(keystroke_dir)) if keystroke_dir is not None else []  # fail fast
+        extra = load_extra_noise(Path(extra_noise_dir)) if extra_noise_dir is not None else []
         with open(root / "manifest.csv", newline="") as f:
             rows = [r for r in csv.DictReader(f) if r["split"] == "train"]
         speech_rows = [
@@ -196,7 +210,13 @@ class TrainCorpus:
                 "keyboards": len(keyboards),
                 "strokes": sum(len(k) for k in keyboards),
             }
-        return cls(speech, speakers, noise, rirs, summary, keyboards)
+        if extra:
+            summary["extra_noise"] = {
+                "folder": str(extra_noise_dir),
+                "files": len(extra),
+                "hours": round(sum(len(y) for y in extra) / SAMPLE_RATE / 3600, 3),
+            }
+        return cls(speech, speakers, noise, rirs, summary, keyboards, [_to_int16(y) for y in extra])
 
     def save_pack(
         self,
@@ -257,6 +277,7 @@ class TrainCorpus:
             "noise": noise,
             "rirs": [h.astype(np.float16) for h in self.rirs],
             "keyboards": [[k.astype(np.float16) for k in board] for board in self.keyboards],
+            "extra_noise": [opus(u.astype(np.float32) / 32768.0, noise_level) for u in self.extra_noise],
             "summary": summary,
         }
         with open(path, "wb") as f:
@@ -273,19 +294,22 @@ class TrainCorpus:
             data = pickle.load(f)
         if data.get("format") != 1:
             raise ValueError(f"{path}: not a training-corpus pack (format {data.get('format')!r})")
-        streams = [(k, part, i, b) for k in ("speech", "noise") for part, v in data[k].items() for i, b in enumerate(v)]
+        data["extra"] = {"train": data.get("extra_noise", [])}
+        streams = [
+            (k, part, i, b) for k in ("speech", "noise", "extra") for part, v in data[k].items() for i, b in enumerate(v)
+        ]
         blobs = [s[3] for s in streams]
         if workers > 1:
             with ProcessPoolExecutor(workers) as ex:
                 decoded = list(ex.map(_decode_opus, blobs, chunksize=16))
         else:
             decoded = [_decode_opus(b) for b in blobs]
-        out: dict[str, dict[str, list[np.ndarray]]] = {"speech": {}, "noise": {}}
+        out: dict[str, dict[str, list[np.ndarray]]] = {"speech": {}, "noise": {}, "extra": {"train": []}}
         for (k, part, _i, _b), y in zip(streams, decoded):
             out[k].setdefault(part, []).append(y)
         rirs = [h.astype(np.float32) for h in data["rirs"]]
         keyboards = [[k.astype(np.float32) for k in board] for board in data["keyboards"]]
-        return cls(out["speech"], data["speakers"], out["noise"], rirs, data["summary"], keyboards)
+        return cls(out["speech"], data["speakers"], out["noise"], rirs, data["summary"], keyboards, out["extra"]["train"])
 
 
 def _decode_opus(blob: bytes) -> np.ndarray:
@@ -342,6 +366,26 @@ def load_keystrokes(folder: Path) -> list[list[np.ndarray]]:
     return keyboards
 
 
+def load_extra_noise(folder: Path) -> list[np.ndarray]:
+    """Every recording below ``folder`` (sorted by path) as mono float32 at 16 kHz.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``folder`` is missing or holds no recording.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"extra noise folder {folder} not found (see recipes/neural/README.md, 'Stage 8')")
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        y = load(path, sr=SAMPLE_RATE, mono=True, dtype=np.float32)[0][0]
+        if y.size and np.any(y):
+            out.append(np.ascontiguousarray(y))
+    if not out:
+        raise FileNotFoundError(f"no recordings ({', '.join(AUDIO_SUFFIXES)}) below {folder}")
+    return out
+
+
 @dataclass(frozen=True)
 class MixConfig:
     """Mixing settings (see the module docstring)."""
@@ -358,14 +402,21 @@ class MixConfig:
     synth_noise_prob: float = 0.0
     noise_eq_prob: float = 0.0
     keystroke_prob: float = 0.0
+    extra_noise_prob: float = 0.0
 
     def without_augmentation(self) -> MixConfig:
         """This config with the :mod:`~voxclean.neural.augment` augmentations off."""
-        return replace(self, speech_eq_prob=0.0, synth_noise_prob=0.0, noise_eq_prob=0.0, keystroke_prob=0.0)
+        return replace(
+            self, speech_eq_prob=0.0, synth_noise_prob=0.0, noise_eq_prob=0.0, keystroke_prob=0.0, extra_noise_prob=0.0
+        )
 
     def without_keystrokes(self) -> MixConfig:
-        """This config with recorded typing (``keystroke_prob``) off."""
-        return replace(self, keystroke_prob=0.0)
+        """This config with recorded typing (``keystroke_prob``) and extra noise (``extra_noise_prob``) off."""
+        return replace(self, keystroke_prob=0.0, extra_noise_prob=0.0)
+
+    def without_extra_noise(self) -> MixConfig:
+        """This config with the extra noise recordings (``extra_noise_prob``) off."""
+        return replace(self, extra_noise_prob=0.0)
 
 
 @dataclass
@@ -523,6 +574,12 @@ class MixtureSampler:
                 out += u / np.float32(np.sqrt(_active_power(u)) + 1e-6) * np.float32(10 ** (rng.uniform(-6, 0) / 20))
             return out
         noises = self.corpus.noise[self.part]
+        p_extra = self.config.extra_noise_prob
+        if p_extra > 0 and rng.random() < p_extra:
+            if not self.corpus.extra_noise:
+                raise ValueError("extra_noise_prob > 0 but the corpus has no extra noise (TrainCorpus.load(extra_noise_dir=...))")
+            if self.part == "train":
+                noises = self.corpus.extra_noise
         return _crop(noises[int(rng.integers(len(noises)))], n, rng, loop=True)
 
     def batch(self, indices: Sequence[int]) -> Batch:

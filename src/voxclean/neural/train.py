@@ -54,6 +54,8 @@ class TrainConfig:
     augment_start: int = 0
     keystroke_start: int = 0
     keystroke_dir: str | None = None
+    extra_noise_start: int = 0
+    extra_noise_dir: str | None = None
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -161,12 +163,15 @@ class Trainer:
             max_speech_files=cfg.max_speech_files,
             seed=cfg.seed,
             keystroke_dir=Path(cfg.keystroke_dir) if cfg.keystroke_dir and cfg.mix.keystroke_prob > 0 else None,
+            extra_noise_dir=Path(cfg.extra_noise_dir) if cfg.extra_noise_dir and cfg.mix.extra_noise_prob > 0 else None,
         )
         plain = cfg.mix.without_augmentation()
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
         self.plain_sampler = MixtureSampler(self.corpus, "train", plain, seed=cfg.seed)  # before augment_start
         # augment_start .. keystroke_start: the augmentations without recorded typing
         self.no_keys_sampler = MixtureSampler(self.corpus, "train", cfg.mix.without_keystrokes(), seed=cfg.seed)
+        # keystroke_start .. extra_noise_start: recorded typing, without the extra noise recordings
+        self.no_extra_sampler = MixtureSampler(self.corpus, "train", cfg.mix.without_extra_noise(), seed=cfg.seed)
         self.valid_sampler = MixtureSampler(self.corpus, "valid", plain, seed=cfg.seed + 1)
         self.step = 0
         self._build(0)
@@ -270,13 +275,16 @@ class Trainer:
     def batch(self, step: int) -> Batch:
         """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``.
 
-        Augmented from ``augment_start`` on, with recorded typing from ``keystroke_start`` on.
+        Augmented from ``augment_start`` on, with recorded typing from ``keystroke_start`` on
+        and extra noise recordings from ``extra_noise_start`` on.
         """
         b = self.cfg.batch_size
         if step < self.cfg.augment_start:
             sampler = self.plain_sampler
         elif step < self.cfg.keystroke_start:
             sampler = self.no_keys_sampler
+        elif step < self.cfg.extra_noise_start:
+            sampler = self.no_extra_sampler
         else:
             sampler = self.sampler
         return sampler.batch(range(step * b, (step + 1) * b))
