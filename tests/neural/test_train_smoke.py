@@ -226,6 +226,7 @@ def test_corpus_pack_round_trip(corpus, tmp_path):
         corpus.rirs[:2],
         dict(corpus.summary),
         [[np.ones(50, np.float32)]],
+        [corpus.noise["train"][0][:16000]],
     )
     info = small.save_pack(tmp_path / "c.pkl", max_utterance_s=2.0)
     assert info["bytes"] > 0
@@ -239,6 +240,7 @@ def test_corpus_pack_round_trip(corpus, tmp_path):
         assert 10 * np.log10(np.sum(ref**2) / np.sum(err**2)) > 10  # lossy, but the same signal, not shifted
     assert all(b.dtype == np.float32 and np.allclose(a, b, atol=1e-3) for a, b in zip(back.rirs, small.rirs))
     assert back.keyboards[0][0].shape == (50,)
+    assert [len(u) for u in back.extra_noise] == [16000] and back.extra_noise[0].dtype == np.int16
     assert back.summary["pack"]["max_utterance_s"] == 2.0
     MixtureSampler(back, "train", MixConfig(segment_s=1.0), seed=3).batch(range(2))  # usable for training
 
