@@ -262,8 +262,8 @@ class TrainCorpus:
         noise = {k: [opus(u, noise_level) for u in v] for k, v in self.noise.items()}
         summary = dict(self.summary)
         if cap is not None:
-            summary["speech_train_h"] = round(sum(min(len(u), cap) for u in self.speech["train"]) / SAMPLE_RATE / 3600, 3)
-            summary["speech_valid_h"] = round(sum(min(len(u), cap) for u in self.speech["valid"]) / SAMPLE_RATE / 3600, 3)
+            for part, utts in self.speech.items():
+                summary[f"speech_{part}_h"] = round(sum(min(len(u), cap) for u in utts) / SAMPLE_RATE / 3600, 3)
         summary["pack"] = {
             "codec": "opus",
             "speech_compression_level": speech_level,
@@ -277,7 +277,7 @@ class TrainCorpus:
             "noise": noise,
             "rirs": [h.astype(np.float16) for h in self.rirs],
             "keyboards": [[k.astype(np.float16) for k in board] for board in self.keyboards],
-            "extra_noise": [opus(u.astype(np.float32) / 32768.0, noise_level) for u in self.extra_noise],
+            "extra_noise": [opus(u, noise_level) for u in self.extra_noise],
             "summary": summary,
         }
         with open(path, "wb") as f:
@@ -294,22 +294,21 @@ class TrainCorpus:
             data = pickle.load(f)
         if data.get("format") != 1:
             raise ValueError(f"{path}: not a training-corpus pack (format {data.get('format')!r})")
-        data["extra"] = {"train": data.get("extra_noise", [])}
-        streams = [
-            (k, part, i, b) for k in ("speech", "noise", "extra") for part, v in data[k].items() for i, b in enumerate(v)
-        ]
-        blobs = [s[3] for s in streams]
+        groups = {("speech", part): v for part, v in data["speech"].items()}
+        groups |= {("noise", part): v for part, v in data["noise"].items()}
+        groups["extra", "train"] = data.get("extra_noise", [])
+        blobs = [b for v in groups.values() for b in v]
         if workers > 1:
             with ProcessPoolExecutor(workers) as ex:
-                decoded = list(ex.map(_decode_opus, blobs, chunksize=16))
+                decoded = iter(list(ex.map(_decode_opus, blobs, chunksize=16)))
         else:
-            decoded = [_decode_opus(b) for b in blobs]
-        out: dict[str, dict[str, list[np.ndarray]]] = {"speech": {}, "noise": {}, "extra": {"train": []}}
-        for (k, part, _i, _b), y in zip(streams, decoded):
-            out[k].setdefault(part, []).append(y)
+            decoded = map(_decode_opus, blobs)
+        out = {key: [next(decoded) for _ in v] for key, v in groups.items()}
+        speech = {part: out["speech", part] for part in data["speech"]}
+        noise = {part: out["noise", part] for part in data["noise"]}
         rirs = [h.astype(np.float32) for h in data["rirs"]]
         keyboards = [[k.astype(np.float32) for k in board] for board in data["keyboards"]]
-        return cls(out["speech"], data["speakers"], out["noise"], rirs, data["summary"], keyboards, out["extra"]["train"])
+        return cls(speech, data["speakers"], noise, rirs, data["summary"], keyboards, out["extra", "train"])
 
 
 def _decode_opus(blob: bytes) -> np.ndarray:
@@ -324,6 +323,16 @@ def _decode_opus(blob: bytes) -> np.ndarray:
 
 #: File types :func:`load_keystrokes` reads.
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
+
+
+def _recordings(folder: Path, dtype: type) -> list[np.ndarray]:
+    """Every recording below ``folder`` (sorted by path; :data:`AUDIO_SUFFIXES`), mono at 16 kHz, all-zero ones left out."""
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        y = load(path, sr=SAMPLE_RATE, mono=True, dtype=dtype)[0][0]
+        if y.size and np.any(y):
+            out.append(y)
+    return out
 
 
 def load_keystrokes(folder: Path) -> list[list[np.ndarray]]:
@@ -353,12 +362,7 @@ def load_keystrokes(folder: Path) -> list[list[np.ndarray]]:
         )
     keyboards = []
     for board in sorted(p for p in folder.iterdir() if p.is_dir()):
-        strokes = []
-        for path in sorted(p for p in board.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
-            y = load(path, sr=SAMPLE_RATE, mono=True, dtype=np.float64)[0][0]
-            peak = np.abs(y).max() if y.size else 0.0
-            if peak > 0:
-                strokes.append((y / peak).astype(np.float32))
+        strokes = [(y / np.abs(y).max()).astype(np.float32) for y in _recordings(board, np.float64)]
         if strokes:
             keyboards.append(strokes)
     if not keyboards:
@@ -376,11 +380,7 @@ def load_extra_noise(folder: Path) -> list[np.ndarray]:
     """
     if not folder.is_dir():
         raise FileNotFoundError(f"extra noise folder {folder} not found (see recipes/neural/README.md, 'Stage 8')")
-    out = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
-        y = load(path, sr=SAMPLE_RATE, mono=True, dtype=np.float32)[0][0]
-        if y.size and np.any(y):
-            out.append(np.ascontiguousarray(y))
+    out = [np.ascontiguousarray(y) for y in _recordings(folder, np.float32)]
     if not out:
         raise FileNotFoundError(f"no recordings ({', '.join(AUDIO_SUFFIXES)}) below {folder}")
     return out

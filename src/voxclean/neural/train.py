@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from .data import Batch, MixConfig, MixtureSampler, TrainCorpus
-from .losses import LossConfig, istft, si_sdr, total_loss
 from .features import df_features
+from .losses import LossConfig, istft, si_sdr, total_loss
 from .model import GruMask, ModelConfig, apply_filter, widen_state_dict
 
 __all__ = ["TrainConfig", "Trainer", "load_config", "main"]
@@ -176,6 +176,7 @@ class Trainer:
         self.step = 0
         self._build(0)
         self._valid: Batch | None = None
+        self._ahead: tuple[int, object] | None = None  # (step of its next batch, DataLoader iterator)
         ckpt = self.out / "checkpoint.pt"
         if ckpt.exists():
             self.load(ckpt)
@@ -363,10 +364,16 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
         print(json.dumps(record), flush=True)
 
-    def _loader(self):
-        """Batches ``self.step, self.step + 1, ...`` built ahead by ``workers`` processes."""
-        return iter(
-            torch.utils.data.DataLoader(
+    def _next_tensors(self) -> tuple[torch.Tensor | None, ...] | None:
+        """The tensors of batch ``self.step`` built ahead by ``workers`` processes (None without workers).
+
+        One DataLoader serves consecutive steps (:meth:`fit_to_minutes`, then :meth:`run`);
+        a new one starts only when the step is not the one it has next.
+        """
+        if not self.workers:
+            return None
+        if self._ahead is None or self._ahead[0] != self.step:
+            loader = torch.utils.data.DataLoader(
                 _StepBatches(self),
                 batch_size=None,
                 sampler=range(self.step, 1 << 40),
@@ -374,7 +381,10 @@ class Trainer:
                 prefetch_factor=4,
                 pin_memory=self.device.type == "cuda",
             )
-        )
+            self._ahead = (self.step, iter(loader))
+        step, batches = self._ahead
+        self._ahead = (step + 1, batches)
+        return next(batches)
 
     def fit_to_minutes(self, minutes: float, *, probe_steps: int = 100) -> int:
         """Set ``max_steps`` so that the run ends after about ``minutes`` of wall time.
@@ -387,11 +397,10 @@ class Trainer:
         """
         t0 = time.time()
         half = probe_steps // 2
-        loader = self._loader() if self.workers else None
         for k in range(probe_steps):
             if k == half:
                 t_half = time.time()
-            self.train_step(next(loader) if loader else None)
+            self.train_step(self._next_tensors())
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         rate = (probe_steps - half) / (time.time() - t_half)
@@ -407,11 +416,10 @@ class Trainer:
         t0 = time.time()
         acc: dict[str, float] = {}
         n = 0
-        loader = self._loader() if self.workers else None
         while self.step < end:
             if self.model.config != self.model_config_at(self.step):  # widen_step: grow the network
                 self._build(self.step, narrow=self.model.state_dict())
-            parts = self.train_step(next(loader) if loader else None)
+            parts = self.train_step(self._next_tensors())
             for k, v in parts.items():
                 acc[k] = acc.get(k, 0.0) + v
             n += 1
