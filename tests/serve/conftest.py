@@ -27,7 +27,14 @@ class Server:
         self.app = create_app(config)
         cfg = uvicorn.Config(self.app, log_level="warning", lifespan="on", **uvicorn_options(config))
         self.server = uvicorn.Server(cfg)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self.sock])
+        except BaseException as e:  # reported by __enter__
+            self.error = e
 
     @property
     def http(self) -> str:
@@ -38,12 +45,16 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Server:
+        t0 = time.perf_counter()
         self.thread.start()
-        for _ in range(200):
+        # Start-up runs a full garbage collection (see the app's lifespan), which after hundreds of
+        # tests in one process can take seconds on a slow machine: wait while the thread lives.
+        while self.thread.is_alive() and time.perf_counter() - t0 < 120.0:
             if self.server.started:
                 return self
             time.sleep(0.025)
-        raise RuntimeError("server did not start")
+        why = "still starting after 120 s" if self.thread.is_alive() else f"its thread ended ({self.error!r})"
+        raise RuntimeError(f"server did not start: {why}")
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
