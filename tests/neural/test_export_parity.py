@@ -1,6 +1,6 @@
 """PyTorch vs ONNX: the exported frame step must reproduce the sequence model (fails beyond tolerance).
 
-Run for a gains-only model and for one with a deep-filter head.
+Run for a gains-only model, one with a deep-filter head and one with the head and a frame of lookahead.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ pytest.importorskip("onnx")
 
 from voxclean.neural import features as F  # noqa: E402
 from voxclean.neural.export import export_onnx  # noqa: E402
-from voxclean.neural.model import GruMask, ModelConfig, apply_filter  # noqa: E402
+from voxclean.neural.model import GruMask, ModelConfig, apply_filter, delay_outputs  # noqa: E402
 from voxclean.neural.runtime import NeuralEnhancer, NeuralModel  # noqa: E402
 
 ATOL = 1e-5
 DF_BINS = 40
 
 
-def _export(tmp_path_factory, df_bins: int):
+def _export(tmp_path_factory, df_bins: int, lookahead: int = 0):
     torch.manual_seed(3)
-    model = GruMask(ModelConfig(hidden=64, layers=2, df_bins=df_bins, df_order=3, df_hidden=32)).eval()
+    cfg = ModelConfig(hidden=64, layers=2, df_bins=df_bins, df_order=3, df_hidden=32, lookahead=lookahead)
+    model = GruMask(cfg).eval()
     with torch.no_grad():  # larger weights than the default init, so the gains are not all ~0.5
         for p in model.parameters():
             if p.abs().max() == 0:  # the filter's output layer starts at zero: give it weights
@@ -33,14 +34,14 @@ def _export(tmp_path_factory, df_bins: int):
     return model, path
 
 
-@pytest.fixture(scope="module", params=[0, DF_BINS], ids=["gains", "deep_filter"])
+@pytest.fixture(scope="module", params=[(0, 0), (DF_BINS, 0), (DF_BINS, 1)], ids=["gains", "deep_filter", "lookahead"])
 def exported(request, tmp_path_factory):
-    return _export(tmp_path_factory, request.param)
+    return _export(tmp_path_factory, *request.param)
 
 
-@pytest.fixture(scope="module")
-def exported_filter(tmp_path_factory):
-    return _export(tmp_path_factory, DF_BINS)
+@pytest.fixture(scope="module", params=[0, 1], ids=["causal", "lookahead"])
+def exported_filter(request, tmp_path_factory):
+    return _export(tmp_path_factory, DF_BINS, request.param)
 
 
 def _inputs(x: np.ndarray, df_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -101,10 +102,12 @@ def test_enhancer_output_matches_torch_pipeline(exported, noisy_speech):
     with torch.no_grad():
         dft = None if df is None else torch.from_numpy(df)[None]
         gains, coefs, _ = model(torch.from_numpy(feats)[None], None, dft)
+        gains, coefs = delay_outputs(gains, coefs, model.config.lookahead)
         est = apply_filter(torch.from_numpy(spec.astype(np.complex64)), gains, coefs, dft)
         ref = istft(est)[0].numpy()
         plain = istft(torch.from_numpy(spec.astype(np.complex64)) * gains)[0].numpy()
-    n = ref.shape[0]
+    n = ref.shape[0] - 160 * model.config.lookahead  # the last frames' outputs differ at the end (see delay_outputs)
+    ref, plain = ref[:n], plain[:n]
     if model.config.df_bins:  # the filter changes the output: the comparison covers it
         assert np.abs(ref - plain).max() > 100 * 1e-4
     np.testing.assert_allclose(out[:n], ref, atol=1e-4)
@@ -114,7 +117,8 @@ def test_metadata_round_trip(exported):
     model, path = exported
     onnx_model = NeuralModel(path)
     meta = onnx_model.metadata
-    assert meta["sample_rate"] == "16000" and meta["latency_samples"] == "160"
+    assert meta["sample_rate"] == "16000" and meta["latency_samples"] == str(160 * (1 + model.config.lookahead))
+    assert NeuralEnhancer(16000, model=str(path)).latency == 160 * (1 + model.config.lookahead)
     assert meta["training_steps"] == "0"
     assert onnx_model.df_bins == model.config.df_bins
 
@@ -189,3 +193,27 @@ def test_filter_runtime_streams_batches_and_limits(exported_filter, noisy_speech
     assert loss_db <= 12.0 + 1.0
     assert np.isfinite(run_offline(enh, np.sign(x) * 1.0, 16000)).all()
 
+
+
+@pytest.mark.parametrize("sr", [8000, 22050, 48000])
+def test_lookahead_model_at_other_rates(exported_filter, noisy_speech, sr, rng):
+    """Resampled path: strength 0 is the input delayed by exactly the declared latency; blocks == whole file."""
+    import soxr
+
+    from voxclean import run_offline
+    from voxclean.enhance.base import stream_compensated
+
+    model, path = exported_filter
+    x = soxr.resample(noisy_speech[:16000], 16000, sr).astype(np.float32)[np.newaxis]
+    bypass = NeuralEnhancer(sr, model=str(path), strength_db=0.0)
+    np.testing.assert_allclose(run_offline(bypass, x, sr), x, atol=1e-4)
+    core = 160 * (1 + model.config.lookahead) * sr / 16000  # the 16 kHz core; resamplers and FIFO add under 20 ms
+    assert core < bypass.latency < core + 0.02 * sr
+    enh = NeuralEnhancer(sr, model=str(path), strength_db=20.0)
+    whole = run_offline(enh, x, sr)
+    blocks, i = [], 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, 900))
+        blocks.append(x[:, i : i + n])
+        i += n
+    np.testing.assert_array_equal(np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1), whole)

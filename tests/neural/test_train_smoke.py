@@ -49,8 +49,9 @@ def test_mixtures_are_deterministic(corpus):
     assert not (a.example(1)[0] == a.example(2)[0]).all()
 
 
-def test_few_steps_reduce_loss(corpus, tmp_path):
-    tr = Trainer(_cfg(), tmp_path, corpus=corpus)
+@pytest.mark.parametrize("lookahead", [0, 1])
+def test_few_steps_reduce_loss(corpus, tmp_path, lookahead):
+    tr = Trainer(_cfg(model=ModelConfig(hidden=32, layers=1, lookahead=lookahead)), tmp_path, corpus=corpus)
     fixed = tr.batch(0)
     before = tr.evaluate(fixed)
     for _ in range(12):
@@ -71,11 +72,30 @@ def test_resume_gives_identical_next_step(corpus, tmp_path):
         assert torch.equal(pa, pb)
 
 
+def test_delay_outputs_shifts_by_lookahead_frames():
+    from voxclean.neural.model import delay_outputs
+
+    g = torch.arange(10.0).reshape(1, 5, 2)
+    c = torch.arange(20.0).reshape(1, 5, 2, 2)
+    same_g, same_c = delay_outputs(g, c, 0)
+    assert same_g is g and same_c is c
+    dg, dc = delay_outputs(g, c, 2)
+    assert dg.shape == g.shape and dc.shape == c.shape
+    assert torch.equal(dg[0, :3], g[0, 2:]) and torch.equal(dg[0, 3:], g[0, 4:].expand(2, 2))
+    assert torch.equal(dc[0, :3], c[0, 2:])
+    with pytest.raises(ValueError):
+        delay_outputs(g, None, -1)
+
+
 def test_recipe_config_loads():
     from pathlib import Path
 
-    cfg = load_config(Path(__file__).resolve().parents[2] / "recipes" / "neural" / "config.toml")
+    recipes = Path(__file__).resolve().parents[2] / "recipes" / "neural"
+    cfg = load_config(recipes / "config.toml")
     assert cfg.mix.snr_db == (-5.0, 25.0) and cfg.threads == 1
+    for stage in sorted(recipes.glob("stage*.toml")):  # every stage's config is complete and valid
+        assert load_config(stage).model.hidden == 192, stage.name
+    assert load_config(recipes / "stage9.toml").model.lookahead == 1
 
 
 def test_warm_restart_keeps_the_earlier_schedule():

@@ -109,6 +109,7 @@ def export_onnx(
     proto = onnx.load(str(tmp))
     tmp.unlink()
     stft = F.make_stft()
+    latency = stft.latency + cfg.lookahead * stft.hop  # samples at 16 kHz
     meta = {
         "name": name,
         "format_version": FORMAT_VERSION,
@@ -116,8 +117,8 @@ def export_onnx(
         "win_length": str(stft.win_length),
         "hop": str(stft.hop),
         "n_fft": str(stft.n_fft),
-        "latency_samples": str(stft.latency),
-        "latency_ms": str(1000.0 * stft.latency / F.SAMPLE_RATE),
+        "latency_samples": str(latency),
+        "latency_ms": str(1000.0 * latency / F.SAMPLE_RATE),
         "state_shape": json.dumps([cfg.layers, "batch", cfg.hidden]),
         "n_params": str(model.n_params()),
         "macs_per_frame": str(model.macs_per_frame()),

@@ -20,6 +20,11 @@ advance that way, averages out: finer effective frequency resolution than the
 20 ms window gives, without lookahead (latency unchanged). The head sees the GRU
 output and ``u`` of its bins; its output layer starts at zero, so a head added to a
 trained mask model starts as exactly that model (``|a| <= 1`` by a tanh).
+
+**Lookahead** (``lookahead = L`` frames, default 0): the outputs computed at frame
+``t`` (having seen the input up to frame ``t``) are applied to frame ``t - L``
+(:func:`delay_outputs`), so the network hears ``L`` hops of the future of each frame
+it filters, for ``L`` hops more latency (``L = 1``: 20 ms at 16 kHz).
 """
 
 from __future__ import annotations
@@ -31,18 +36,19 @@ from torch import nn
 
 from .features import N_BINS, N_FEATURES
 
-__all__ = ["ModelConfig", "GruMask", "apply_filter", "widen_state_dict"]
+__all__ = ["ModelConfig", "GruMask", "apply_filter", "delay_outputs", "widen_state_dict"]
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Network size; ``df_bins = 0`` means no deep-filter head (gains only)."""
+    """Network size; ``df_bins = 0`` means no deep-filter head (gains only); ``lookahead`` in frames."""
 
     hidden: int = 128
     layers: int = 2
     df_bins: int = 0
     df_order: int = 3
     df_hidden: int = 128
+    lookahead: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,6 +135,26 @@ class GruMask(nn.Module):
         if c.df_bins:
             macs += (h + 2 * c.df_bins) * c.df_hidden + c.df_hidden * 2 * c.df_order * c.df_bins
         return macs
+
+
+def delay_outputs(
+    gains: torch.Tensor, coefs: torch.Tensor | None, lookahead: int
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The outputs for frame ``t`` are those computed at frame ``t + lookahead``.
+
+    ``gains [B, T, 161]`` and ``coefs [B, T, ...]`` keep their shapes: the last
+    ``lookahead`` frames, whose outputs would come after the end, repeat the last ones.
+    """
+    if lookahead < 0:
+        raise ValueError(f"lookahead={lookahead} must be >= 0")
+    if lookahead == 0:
+        return gains, coefs
+
+    def shift(t: torch.Tensor) -> torch.Tensor:
+        tail = t[:, -1:].expand(-1, lookahead, *t.shape[2:])
+        return torch.cat([t[:, lookahead:], tail], dim=1)
+
+    return shift(gains), None if coefs is None else shift(coefs)
 
 
 def apply_filter(

@@ -5,7 +5,9 @@ each 10 ms block is one model frame: STFT (:mod:`voxclean.neural.features`
 framing), features, one ONNX step per channel with that channel's GRU state, gains
 limited to ``strength_db`` of attenuation, the deep filter of the lowest bins when
 the model has one (:mod:`voxclean.neural.model`; its output limited to the same
-attenuation), inverse STFT. Latency 160 samples (10 ms).
+attenuation), inverse STFT. Latency 160 samples (10 ms), plus one 160-sample hop
+per frame of the model's lookahead (its metadata ``model_config``): the outputs
+computed at frame ``t`` filter the spectrum of frame ``t - lookahead``, kept until then.
 
 At any other rate the block goes through a low-delay streaming polyphase resampler
 (:class:`voxclean.dsp.PolyphaseResampler`, about 1 ms of delay each way) to 16 kHz
@@ -23,10 +25,11 @@ output is the input.
 
 Latency at such rates, in input-rate samples, is exact and constant::
 
-    latency = prefill + (d_down + 160) * sr / 16000 + d_up
+    latency = prefill + (d_down + core) * sr / 16000 + d_up
 
 ``d_down`` (16 kHz samples) and ``d_up`` (input-rate samples) are the two
-resamplers' group delays; ``d_up`` is chosen (within one input-rate sample of its
+resamplers' group delays and ``core`` the 16 kHz latency (160 or, with lookahead,
+more); ``d_up`` is chosen (within one input-rate sample of its
 minimum) so that the sum is a whole number of samples. ``prefill`` is a FIFO of
 silence at the output that covers the model's 160-sample hop rebuffering: the
 resamplers output exactly ``floor(n * ratio)`` samples after ``n`` inputs, so the
@@ -117,6 +120,14 @@ class NeuralModel:
         cfg = json.loads(meta.get("model_config", "{}"))
         #: Bins and order of the deep filter (0 bins: gains only).
         self.df_bins, self.df_order = int(cfg.get("df_bins", 0)), int(cfg.get("df_order", 1))
+        #: Frames between the newest input frame and the frame its outputs filter.
+        self.lookahead = int(cfg.get("lookahead", 0))
+        if self.lookahead < 0:
+            raise ModelError(f"{self.path}: lookahead={self.lookahead} must be >= 0")
+        stft = F.make_stft()
+        latency = stft.latency + self.lookahead * stft.hop
+        if meta.get("latency_samples") != str(latency):
+            raise ModelError(f"{self.path}: latency_samples={meta.get('latency_samples')!r}, this runtime gives {latency}")
         need = ["features", "df_features", "state"] if self.df_bins else ["features", "state"]
         if names != need:
             raise ModelError(f"{self.path}: inputs {names}, need {need}")
@@ -165,7 +176,8 @@ class _CoreState:
     feat: F.FeatureState
     rnn: list[np.ndarray]  # one [layers, 1, hidden] state per channel
     last_top: np.ndarray  # [C] top-band gain of the previous frame
-    hist: np.ndarray  # [C, max(1, K-1), F] complex: spectra of frames t-1, t-2, ... of the filtered bins
+    hist: np.ndarray  # [C, max(1, K-1), F] complex: spectra of frames s-1, s-2, ... of the filtered bins
+    ahead: np.ndarray  # [C, L, 161] complex: frames s .. t-1 waiting (oldest first); s = t - L is filtered at t
 
 
 class _Core:
@@ -175,7 +187,8 @@ class _Core:
         self.model = model
         self.stft = F.make_stft()
         self.hop = self.stft.hop
-        self.latency = self.stft.latency
+        self.lookahead = model.lookahead
+        self.latency = self.stft.latency + self.lookahead * self.hop
         self.floor = float(10.0 ** (-strength_db / 20.0))
         self.bypass = strength_db == 0.0
         #: Linear ramp over one hop ``[shape=(1, hop)]``: the top-band gain glides from frame to frame.
@@ -190,7 +203,15 @@ class _Core:
             rnn=[zeros.copy() for _ in range(n_channels)],
             last_top=np.ones(n_channels),
             hist=np.zeros((n_channels, max(1, self.df_order - 1), self.df_bins), np.complex128),
+            ahead=np.zeros((n_channels, self.lookahead, self.stft.n_bins), np.complex128),
         )
+
+    def _delay(self, spec: np.ndarray, ahead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(frame to filter now [C, 161], the frames still waiting after it)`` for the newest ``spec``."""
+        if not self.lookahead:
+            return spec, ahead
+        line = np.concatenate([ahead, spec[:, None, :]], axis=1)
+        return line[:, 0], line[:, 1:]
 
     def _filter(self, spec: np.ndarray, y: np.ndarray, u: np.ndarray, coefs: np.ndarray, hist: np.ndarray) -> np.ndarray:
         """Add the deep filter to ``y = gains * spec`` (in place) and return the next history.
@@ -229,15 +250,21 @@ class _Core:
         y[:, :f] = yf
         return np.concatenate([x[:, None, :], hist[:, :-1]], axis=1) if self.df_order > 2 else x[:, None, :].copy()
 
-    def _enhance(self, spec: np.ndarray, feat: F.FeatureState, hist: np.ndarray, network: Any) -> tuple[np.ndarray, ...]:
+    def _enhance(
+        self, spec: np.ndarray, feat: F.FeatureState, hist: np.ndarray, ahead: np.ndarray, network: Any
+    ) -> tuple[np.ndarray, ...]:
         """One frame's features, network call, gains and filter (shared by :meth:`process` and :meth:`process_many`).
 
         Parameters
         ----------
         spec : np.ndarray [shape=(C, 161)], complex
+            The newest frame ``t``.
         feat : F.FeatureState
             Updated in place.
         hist : np.ndarray [shape=(C, max(1, K-1), F)], complex
+            Frames before the one filtered now, ``s = t - lookahead``.
+        ahead : np.ndarray [shape=(C, lookahead, 161)], complex
+            Frames ``s .. t-1``.
         network : callable
             ``network(features [C, 322], df_features [C, 2F] or None) -> (gains [C, 161], coefs or None)``;
             it keeps the recurrent state.
@@ -245,26 +272,31 @@ class _Core:
         Returns
         -------
         y : np.ndarray [shape=(C, 161)], complex
-            Enhanced spectrum.
+            Enhanced spectrum of frame ``s``.
         gains : np.ndarray [shape=(C, 161)]
             Gains, limited to ``[floor, 1]``.
-        hist : np.ndarray
-            The filter history after this frame.
+        hist, ahead : np.ndarray
+            The filter history and the waiting frames after this frame.
         """
+        f = self.df_bins
         feats = F.frame_features(spec, feat)
-        u = F.phase_advance(spec[:, : self.df_bins], hist[:, 0]) if self.df_bins else None
-        g, coefs = network(feats, None if u is None else F.df_features(u))
+        newest_prev = ahead[:, -1, :f] if self.lookahead else hist[:, 0]
+        u_new = F.phase_advance(spec[:, :f], newest_prev) if f else None
+        g, coefs = network(feats, None if u_new is None else F.df_features(u_new))
+        target, ahead = self._delay(spec, ahead)
         gains = np.clip(g.astype(np.float64), self.floor, 1.0)
-        y = spec * gains
-        if u is not None:
-            hist = self._filter(spec, y, u, coefs, hist)
-        return y, gains, hist
+        y = target * gains
+        if f:
+            u = F.phase_advance(target[:, :f], hist[:, 0]) if self.lookahead else u_new
+            hist = self._filter(target, y, u, coefs, hist)
+        return y, gains, hist, ahead
 
     def process(self, block: np.ndarray, state: _CoreState) -> tuple[np.ndarray, np.ndarray]:
         """``block [C, 160]`` -> ``(enhanced [C, 160] float64, top-band gain [C])``."""
         spec = self.stft.analyze(block, state.stft)
         if self.bypass:
-            return self.stft.synthesize(spec, state.stft), np.ones(spec.shape[0])
+            target, state.ahead = self._delay(spec, state.ahead)
+            return self.stft.synthesize(target, state.stft), np.ones(spec.shape[0])
 
         def per_channel(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
             # one session call per channel: channels stay bit-independent
@@ -274,7 +306,7 @@ class _Core:
             coefs = np.concatenate([o[1] for o in outs]) if self.df_bins else None
             return np.concatenate([o[0] for o in outs]), coefs
 
-        y, gains, state.hist = self._enhance(spec, state.feat, state.hist, per_channel)
+        y, gains, state.hist, state.ahead = self._enhance(spec, state.feat, state.hist, state.ahead, per_channel)
         return self.stft.synthesize(y, state.stft), F.top_band_gain(gains)
 
     def process_many(self, blocks: list[np.ndarray],
@@ -302,9 +334,10 @@ class _Core:
         stft.frame = np.concatenate([st.stft.frame for st in states], axis=0)
         stft.ola = np.concatenate([st.stft.ola for st in states], axis=0)
         spec = self.stft.analyze(x, stft)
+        ahead = np.concatenate([st.ahead for st in states], axis=0)
         if self.bypass:
             gains = np.ones(spec.shape, np.float64)
-            y = spec
+            y, ahead = self._delay(spec, ahead)
         else:
             feat = F.FeatureState(mean=np.concatenate([st.feat.mean for st in states], axis=0))
             rnn = [np.concatenate([r for st in states for r in st.rnn], axis=1)]
@@ -313,7 +346,9 @@ class _Core:
                 g, coefs, rnn[0] = self.model.step(feats, rnn[0], df_in)
                 return g, coefs
 
-            y, gains, hist = self._enhance(spec, feat, np.concatenate([st.hist for st in states], axis=0), batched)
+            y, gains, hist, ahead = self._enhance(
+                spec, feat, np.concatenate([st.hist for st in states], axis=0), ahead, batched
+            )
             for st, mean, h, hh in zip(
                 states, np.split(feat.mean, cuts), np.split(rnn[0], cuts, axis=1), np.split(hist, cuts), strict=True
             ):
@@ -322,8 +357,10 @@ class _Core:
                 st.hist = hh
         y = self.stft.synthesize(y, stft)
         top = F.top_band_gain(gains)
-        for st, frame, ola in zip(states, np.split(stft.frame, cuts), np.split(stft.ola, cuts), strict=True):
-            st.stft.frame, st.stft.ola = frame, ola
+        for st, frame, ola, aa in zip(
+            states, np.split(stft.frame, cuts), np.split(stft.ola, cuts), np.split(ahead, cuts), strict=True
+        ):
+            st.stft.frame, st.stft.ola, st.ahead = frame, ola, aa
         return [(yy, tt) for yy, tt in zip(np.split(y, cuts), np.split(top, cuts), strict=True)]
 
 
@@ -333,7 +370,7 @@ class _ResampledState:
     up: PolyphaseState  # 16 kHz -> input rate, 3C channels (enhanced, dry, gain)
     core: _CoreState
     in16: np.ndarray  # [C, <160] 16 kHz samples waiting for a full hop
-    dry16: np.ndarray  # [C, 160] previous 16 kHz hop (the dry path delayed like the core)
+    dry16: np.ndarray  # [C, core latency] 16 kHz delay line of the dry path (delayed like the core)
     raw: np.ndarray  # [C, latency] input delay line at the outer rate
     fifo: np.ndarray  # [3C, n] resampled (enhanced, dry, gain) waiting to be output
 
@@ -366,7 +403,7 @@ def _resamplers(sr: int, core_delay: int) -> tuple[PolyphaseResampler, Polyphase
     sr : int
         Outer sample rate in Hz.
     core_delay : int
-        Delay of the 16 kHz core in 16 kHz samples (160).
+        Delay of the 16 kHz core in 16 kHz samples (160, plus 160 per frame of lookahead).
 
     Returns
     -------
@@ -402,7 +439,8 @@ class NeuralEnhancer:
 
     Notes
     -----
-    Latency: 160 samples (10 ms) at 16 kHz; at other rates 10 ms plus the two
+    Latency (for a model without lookahead; each frame of lookahead adds 10 ms):
+    160 samples (10 ms) at 16 kHz; at other rates 10 ms plus the two
     resamplers' delays (about 1 ms each, 2 ms each between 8 and 16 kHz) plus a
     FIFO prefill for the hop rebuffering (0 where a 10 ms block is exactly one
     model hop), exact and declared: e.g. 574 samples (11.96 ms) at 48 kHz, 526
@@ -452,7 +490,7 @@ class NeuralEnhancer:
             up=self._up.init_state(3 * c),
             core=core,
             in16=np.zeros((c, 0), np.float64),
-            dry16=np.zeros((c, self.core.hop), np.float64),
+            dry16=np.zeros((c, self.core.latency), np.float64),
             raw=np.zeros((c, self.latency), np.float32),
             fifo=np.zeros((3 * c, self._prefill), np.float64),
         )
@@ -490,8 +528,8 @@ class NeuralEnhancer:
                 enh, top = self.core.process(h, st.core)
                 sl = slice(k * hop, (k + 1) * hop)
                 chunk[:c, sl] = enh
-                chunk[c : 2 * c, sl] = st.dry16  # delayed by one hop, like the core's output
-                st.dry16 = h
+                line = np.concatenate([st.dry16, h], axis=1)  # delayed like the core's output
+                chunk[c : 2 * c, sl], st.dry16 = line[:, :hop], line[:, hop:]
                 chunk[2 * c :, sl] = st.core.last_top[:, None] + (top - st.core.last_top)[:, None] * ramp
                 st.core.last_top = top
             st.fifo = np.concatenate([st.fifo, self._up.process(chunk, st.up)], axis=1)

@@ -31,7 +31,7 @@ import torch
 from .data import Batch, MixConfig, MixtureSampler, TrainCorpus
 from .features import df_features
 from .losses import LossConfig, istft, si_sdr, total_loss
-from .model import GruMask, ModelConfig, apply_filter, widen_state_dict
+from .model import GruMask, ModelConfig, apply_filter, delay_outputs, widen_state_dict
 
 __all__ = ["TrainConfig", "Trainer", "load_config", "main"]
 
@@ -298,7 +298,7 @@ class Trainer:
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
         self.model.train()
-        gains, coefs, _ = self.model(feats, None, df)
+        gains, coefs = delay_outputs(*self.model(feats, None, df)[:2], self.model.config.lookahead)
         loss, parts = total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -319,7 +319,7 @@ class Trainer:
         """Loss of the current model on ``batch`` (no update)."""
         feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(batch, self.model.config.df_bins))
         self.model.eval()
-        gains, coefs, _ = self.model(feats, None, df)
+        gains, coefs = delay_outputs(*self.model(feats, None, df)[:2], self.model.config.lookahead)
         return float(total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)[0])
 
     @torch.no_grad()
@@ -329,7 +329,7 @@ class Trainer:
             self._valid = self.valid_sampler.batch(range(self.cfg.valid_examples))
         feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(self._valid, self.model.config.df_bins))
         self.model.eval()
-        gains, coefs, _ = self.model(feats, None, df)
+        gains, coefs = delay_outputs(*self.model(feats, None, df)[:2], self.model.config.lookahead)
         est_spec = apply_filter(noisy_spec, gains, coefs, df)
         est = istft(est_spec)
         ref = clean[:, : est.shape[1]]
