@@ -33,7 +33,7 @@ class Server:
     def _run(self) -> None:
         try:
             self.server.run(sockets=[self.sock])
-        except BaseException as e:  # reported by __enter__
+        except BaseException as e:  # noqa: BLE001 -- reported by __enter__
             self.error = e
 
     @property

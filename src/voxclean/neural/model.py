@@ -2,7 +2,7 @@
 
 ``GruMask``: per frame, 322 features (:mod:`voxclean.neural.features`) -> linear
 encoder (ReLU) -> 2 stacked GRUs -> linear decoder -> sigmoid gains for the 161 STFT
-bins. Nothing looks ahead, so the algorithmic latency is that of the STFT alone
+bins. Without lookahead (below) the algorithmic latency is that of the STFT alone
 (20 ms window - 10 ms hop = 10 ms at 16 kHz). The recurrent state is explicit, so
 the same weights run frame by frame (``step``) or on whole sequences (``forward``).
 
