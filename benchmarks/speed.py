@@ -174,33 +174,46 @@ def streaming_table(timings: Sequence[StreamTiming], seconds: float, repeat: int
     return f"{seconds:.0f} s of noisy speech per rate, 10 ms blocks, one thread.{runs}\n\n" + "\n".join(lines)
 
 
-def neural_table(x16: np.ndarray, repeat: int = 1) -> str:
-    """Size, cost and frame-by-frame vs whole-file speed of the packaged neural model at 16 kHz.
+def neural_table(x16: np.ndarray, repeat: int = 1, models: Sequence[str] = ("",)) -> str:
+    """Size, cost and frame-by-frame vs whole-file speed of neural models at 16 kHz.
 
-    With ``repeat`` > 1 both timings are taken that many times; the median run is
-    reported, with the range.
+    ``models``: ONNX files (``""`` = the packaged model), timed in turn in each of
+    ``max(1, repeat)`` rounds, so a change of the machine's speed during the run
+    falls on every model alike; the median round is reported, with the range.
     """
-    enhancer = voxclean.create("neural", 16000)
-    meta = enhancer.model.metadata
-    hop_s = int(meta["hop"]) / int(meta["sample_rate"])
-    macs = int(meta["macs_per_frame"])
-    stream_blocks(enhancer, x16[:16000], 160)  # warm-up
-    frames, frame_rtfs = stream_repeated(enhancer, x16, 160, 16000, repeat)
-    wholes = []
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        voxclean.run_offline(enhancer, x16[None, :], 16000)
-        wholes.append(time.perf_counter() - t0)
+    enhancers = [voxclean.create("neural", 16000, model=m) for m in models]
+    frames: list[list[np.ndarray]] = [[] for _ in models]
+    frame_rtfs: list[list[float]] = [[] for _ in models]
+    whole_rtfs: list[list[float]] = [[] for _ in models]
     dur = x16.shape[0] / 16000
-    whole_rtfs = [w / dur for w in wholes]
+    for enhancer in enhancers:
+        stream_blocks(enhancer, x16[:16000], 160)  # warm-up
+    for _ in range(max(1, repeat)):
+        for i, enhancer in enumerate(enhancers):
+            f, r = stream_repeated(enhancer, x16, 160, 16000, 1)
+            frames[i].append(f)
+            frame_rtfs[i] += r
+            t0 = time.perf_counter()
+            voxclean.run_offline(enhancer, x16[None, :], 16000)
+            whole_rtfs[i].append((time.perf_counter() - t0) / dur)
     rows = [
-        "| model | parameters | MACs / frame | MAC/s | RTF frame by frame | per-frame p50 / p99 (ms) | RTF whole file |",
-        "|---|---|---|---|---|---|---|",
-        f"| {meta['name']} (step {meta.get('training_steps', '?')}) | {int(meta['n_params']):,} | {macs:,} | "
-        f"{macs / hop_s / 1e6:.1f} M | {_rtf_cell(float(np.median(frame_rtfs)), frame_rtfs)} | "
-        f"{np.percentile(frames, 50) * 1e3:.3f} / {np.percentile(frames, 99) * 1e3:.3f} | "
-        f"{_rtf_cell(float(np.median(whole_rtfs)), whole_rtfs)} |",
+        "| model | latency (ms) | parameters | MACs / frame | MAC/s | RTF frame by frame | per-frame p50 / p99 (ms) "
+        "| RTF whole file |",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    for i, enhancer in enumerate(enhancers):
+        meta = enhancer.model.metadata
+        hop_s = int(meta["hop"]) / int(meta["sample_rate"])
+        macs = int(meta["macs_per_frame"])
+        med = int(np.argsort(frame_rtfs[i])[len(frame_rtfs[i]) // 2])
+        ft = frames[i][med]
+        rows.append(
+            f"| {meta['name']} (step {meta.get('training_steps', '?')}) | {float(meta['latency_ms']):g} | "
+            f"{int(meta['n_params']):,} | {macs:,} | {macs / hop_s / 1e6:.1f} M | "
+            f"{_rtf_cell(frame_rtfs[i][med], frame_rtfs[i])} | "
+            f"{np.percentile(ft, 50) * 1e3:.3f} / {np.percentile(ft, 99) * 1e3:.3f} | "
+            f"{_rtf_cell(float(np.median(whole_rtfs[i])), whole_rtfs[i])} |"
+        )
     return (f"{dur:.0f} s of noisy speech at 16 kHz, one thread; frames of 10 ms; MACs are the matrix "
             "products of the network (metadata `macs_per_frame`).\n\n" + "\n".join(rows))
 
@@ -369,6 +382,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--no-memory", action="store_true", help="skip the long-file memory test")
     ap.add_argument("--repeat", type=int, default=1,
                     help="time each streaming run N times; report the median run and the range (the VM's speed varies)")
+    ap.add_argument("--neural-models", default="",
+                    help="comma list of ONNX files for the neural model table (empty item = the packaged model)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--child-enhance", nargs=3, metavar=("SRC", "DST", "METHOD"), help=argparse.SUPPRESS)
     ap.add_argument("--child-baseline", metavar="METHOD", help=argparse.SUPPRESS)
@@ -413,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[speed] {m:24s} {sr:5d} Hz RTF {t.rtf:.4f} p99 {t.p99_ms:.2f} ms", file=sys.stderr)
     parts = [*header(command), "## Streaming real-time factor", "", streaming_table(timings, seconds, args.repeat), ""]
     if "neural" in methods:
-        parts += ["## Neural model", "", neural_table(signals[16000], args.repeat), ""]
+        parts += ["## Neural model", "", neural_table(signals[16000], args.repeat, args.neural_models.split(",")), ""]
     if not args.no_memory:
         print("[speed] memory test on a long file", file=sys.stderr)
         runs, notes = measure_memory(file_seconds, args.memory_method, signals[48000])
