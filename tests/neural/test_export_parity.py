@@ -51,6 +51,20 @@ def _inputs(x: np.ndarray, df_bins: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return spec, F.signal_features(spec)[0], df
 
 
+def _assert_blocks_equal_whole(enh, x: np.ndarray, sr: int, rng, max_block: int) -> None:
+    """Streaming ``x [C, N]`` in random blocks of 1..``max_block`` samples gives the whole-file output."""
+    from voxclean import run_offline
+    from voxclean.enhance.base import stream_compensated
+
+    whole = run_offline(enh, x, sr)
+    blocks, i = [], 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, max_block))
+        blocks.append(x[:, i : i + n])
+        i += n
+    np.testing.assert_array_equal(np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1), whole)
+
+
 def test_onnx_frame_loop_matches_torch_sequence(exported, noisy_speech):
     model, path = exported
     f = model.config.df_bins
@@ -163,18 +177,12 @@ def test_widened_model_computes_the_same(noisy_speech):
 def test_filter_runtime_streams_batches_and_limits(exported_filter, noisy_speech, noises, rng):
     """The runtime with a deep filter: random blocks == whole file, batched streams == alone, attenuation limit."""
     from voxclean import Stream, run_offline
-    from voxclean.enhance.base import process_streams, stream_compensated
+    from voxclean.enhance.base import process_streams
 
     _, path = exported_filter
     enh = NeuralEnhancer(16000, model=str(path), strength_db=12.0)
     x = noisy_speech[np.newaxis, :24000].astype(np.float32)
-    whole = run_offline(enh, x, 16000)
-    blocks, i = [], 0
-    while i < x.shape[1]:
-        n = int(rng.integers(1, 700))
-        blocks.append(x[:, i : i + n])
-        i += n
-    np.testing.assert_array_equal(np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1), whole)
+    _assert_blocks_equal_whole(enh, x, 16000, rng, 700)
 
     xs = [x[:, k * 1600 : k * 1600 + 8000] for k in range(3)]
     alone = [np.concatenate([enh.process(s[:, j : j + 160], st) for j in range(0, 8000, 160)], axis=1)
@@ -196,12 +204,11 @@ def test_filter_runtime_streams_batches_and_limits(exported_filter, noisy_speech
 
 
 @pytest.mark.parametrize("sr", [8000, 22050, 48000])
-def test_lookahead_model_at_other_rates(exported_filter, noisy_speech, sr, rng):
+def test_filter_model_at_other_rates(exported_filter, noisy_speech, sr, rng):
     """Resampled path: strength 0 is the input delayed by exactly the declared latency; blocks == whole file."""
     import soxr
 
     from voxclean import run_offline
-    from voxclean.enhance.base import stream_compensated
 
     model, path = exported_filter
     x = soxr.resample(noisy_speech[:16000], 16000, sr).astype(np.float32)[np.newaxis]
@@ -210,10 +217,4 @@ def test_lookahead_model_at_other_rates(exported_filter, noisy_speech, sr, rng):
     core = 160 * (1 + model.config.lookahead) * sr / 16000  # the 16 kHz core; resamplers and FIFO add under 20 ms
     assert core < bypass.latency < core + 0.02 * sr
     enh = NeuralEnhancer(sr, model=str(path), strength_db=20.0)
-    whole = run_offline(enh, x, sr)
-    blocks, i = [], 0
-    while i < x.shape[1]:
-        n = int(rng.integers(1, 900))
-        blocks.append(x[:, i : i + n])
-        i += n
-    np.testing.assert_array_equal(np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1), whole)
+    _assert_blocks_equal_whole(enh, x, sr, rng, 900)
