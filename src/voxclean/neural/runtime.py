@@ -440,11 +440,11 @@ class NeuralEnhancer:
     Notes
     -----
     Latency: 10 ms at 16 kHz plus 10 ms per frame of the model's lookahead (the
-    packaged model has one: 320 samples, 20 ms); at other rates that plus the two
+    packaged model has none: 160 samples); at other rates that plus the two
     resamplers' delays (about 1 ms each, 2 ms each between 8 and 16 kHz) plus a
     FIFO prefill for the hop rebuffering (0 where a 10 ms block is exactly one
-    model hop), exact and declared: with the packaged model e.g. 1054 samples
-    (21.96 ms) at 48 kHz, 967 (21.93 ms) at 44.1 kHz, 703 (31.9 ms) at 22.05 kHz. Block size: 10 ms
+    model hop), exact and declared: with the packaged model e.g. 574 samples
+    (11.96 ms) at 48 kHz, 526 (11.93 ms) at 44.1 kHz, 483 (21.9 ms) at 22.05 kHz. Block size: 10 ms
     (``round(sample_rate / 100)`` samples).
     State: per stream; each channel has its own STFT, feature and GRU state.
     """
