@@ -183,15 +183,20 @@ def test_weights_only_checkpoint_resumes_with_a_fresh_optimizer(corpus, tmp_path
     b.train_step()
 
 
+def _assert_changes_from(staged: Trainer, before: Trainer, start: int) -> None:
+    """``staged`` takes ``before``'s batches up to ``start``, others from ``start`` on; validation stays the same."""
+    for step in range(start):
+        assert (staged.batch(step).noisy == before.batch(step).noisy).all()
+    assert not (staged.batch(start).noisy == before.batch(start).noisy).all()
+    assert (staged.valid_sampler.example(0)[0] == before.valid_sampler.example(0)[0]).all()
+
+
 def test_augmentation_starts_at_augment_start(corpus, tmp_path):
     """Steps before ``augment_start`` get the plain mixtures, so earlier stages stay bit-exact."""
     mix = MixConfig(segment_s=1.0, speech_eq_prob=1.0, synth_noise_prob=1.0, noise_eq_prob=1.0)
     plain = Trainer(_cfg(mix=mix.without_augmentation()), tmp_path / "plain", corpus=corpus)
     staged = Trainer(_cfg(mix=mix, augment_start=2), tmp_path / "staged", corpus=corpus)
-    for step in (0, 1):
-        assert (staged.batch(step).noisy == plain.batch(step).noisy).all()
-    assert not (staged.batch(2).noisy == plain.batch(2).noisy).all()
-    assert (staged.valid_sampler.example(0)[0] == plain.valid_sampler.example(0)[0]).all()  # validation stays plain
+    _assert_changes_from(staged, plain, 2)
 
 
 def test_recorded_typing_starts_at_keystroke_start(corpus, tmp_path):
@@ -204,10 +209,7 @@ def test_recorded_typing_starts_at_keystroke_start(corpus, tmp_path):
     mix = MixConfig(segment_s=1.0, synth_noise_prob=0.5, keystroke_prob=1.0)
     before = Trainer(_cfg(mix=mix.without_keystrokes(), augment_start=1), tmp_path / "before", corpus=typed)
     staged = Trainer(_cfg(mix=mix, augment_start=1, keystroke_start=3), tmp_path / "staged", corpus=typed)
-    for step in (0, 1, 2):
-        assert (staged.batch(step).noisy == before.batch(step).noisy).all()
-    assert not (staged.batch(3).noisy == before.batch(3).noisy).all()
-    assert (staged.valid_sampler.example(0)[0] == before.valid_sampler.example(0)[0]).all()
+    _assert_changes_from(staged, before, 3)
 
 
 def test_keystroke_dir_is_read_only_when_typing_is_on(tmp_path):
@@ -275,14 +277,11 @@ def test_extra_noise_starts_at_extra_noise_start(corpus, tmp_path):
     mix = MixConfig(segment_s=1.0, babble_prob=0.0, second_noise_prob=0.0, extra_noise_prob=1.0)
     before = Trainer(_cfg(mix=mix.without_extra_noise()), tmp_path / "before", corpus=extra)
     staged = Trainer(_cfg(mix=mix, extra_noise_start=2), tmp_path / "staged", corpus=extra)
-    for step in (0, 1):
-        assert (staged.batch(step).noisy == before.batch(step).noisy).all()
-    assert not (staged.batch(2).noisy == before.batch(2).noisy).all()
+    _assert_changes_from(staged, before, 2)
     # every example from step 2 on has the extra noise: the 50 Hz line dominates the noise spectrum
     noisy, clean = staged.sampler.example(2 * 4)
     spec = np.abs(np.fft.rfft((noisy - clean).astype(np.float64)))
     assert np.argmax(spec[1:]) + 1 == 50  # 1 s segment: bin k = k Hz
-    assert (staged.valid_sampler.example(0)[0] == before.valid_sampler.example(0)[0]).all()
     with pytest.raises(ValueError, match="extra noise"):
         MixtureSampler(corpus, "train", mix, seed=0).example(0)
 

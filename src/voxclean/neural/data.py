@@ -503,6 +503,8 @@ class MixtureSampler:
         self._part_id = zlib.crc32(part.encode())
         if not corpus.speech[part] or not corpus.noise[part]:
             raise ValueError(f"no speech or noise in part={part!r}")
+        if self.config.extra_noise_prob > 0 and not corpus.extra_noise:
+            raise ValueError("extra_noise_prob > 0 but the corpus has no extra noise (TrainCorpus.load(extra_noise_dir=...))")
 
     def example(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(noisy, clean_target)``, float32 ``[shape=(samples,)]``."""
@@ -575,11 +577,8 @@ class MixtureSampler:
             return out
         noises = self.corpus.noise[self.part]
         p_extra = self.config.extra_noise_prob
-        if p_extra > 0 and rng.random() < p_extra:
-            if not self.corpus.extra_noise:
-                raise ValueError("extra_noise_prob > 0 but the corpus has no extra noise (TrainCorpus.load(extra_noise_dir=...))")
-            if self.part == "train":
-                noises = self.corpus.extra_noise
+        if p_extra > 0 and rng.random() < p_extra and self.part == "train":
+            noises = self.corpus.extra_noise
         return _crop(noises[int(rng.integers(len(noises)))], n, rng, loop=True)
 
     def batch(self, indices: Sequence[int]) -> Batch:

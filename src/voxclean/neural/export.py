@@ -109,7 +109,7 @@ def export_onnx(
     proto = onnx.load(str(tmp))
     tmp.unlink()
     stft = F.make_stft()
-    latency = stft.latency + cfg.lookahead * stft.hop  # samples at 16 kHz
+    latency = F.model_latency(cfg.lookahead)  # samples at 16 kHz
     meta = {
         "name": name,
         "format_version": FORMAT_VERSION,

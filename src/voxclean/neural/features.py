@@ -41,6 +41,7 @@ __all__ = [
     "N_FEATURES",
     "FeatureState",
     "make_stft",
+    "model_latency",
     "init_feature_state",
     "frame_features",
     "signal_features",
@@ -78,6 +79,12 @@ TOP_BAND_FIRST_BIN = 130
 def make_stft() -> Stft:
     """The model's STFT (16 kHz, 20 ms window, 10 ms hop)."""
     return Stft(SAMPLE_RATE, frame_ms=FRAME_MS, hop_ms=HOP_MS)
+
+
+def model_latency(lookahead: int = 0) -> int:
+    """Algorithmic latency in 16 kHz samples: the STFT's (window - hop) plus ``lookahead`` hops."""
+    stft = make_stft()
+    return stft.latency + lookahead * stft.hop
 
 
 def _alpha() -> float:

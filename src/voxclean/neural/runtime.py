@@ -124,10 +124,12 @@ class NeuralModel:
         self.lookahead = int(cfg.get("lookahead", 0))
         if self.lookahead < 0:
             raise ModelError(f"{self.path}: lookahead={self.lookahead} must be >= 0")
-        stft = F.make_stft()
-        latency = stft.latency + self.lookahead * stft.hop
-        if meta.get("latency_samples") != str(latency):
-            raise ModelError(f"{self.path}: latency_samples={meta.get('latency_samples')!r}, this runtime gives {latency}")
+        #: Algorithmic latency in 16 kHz samples.
+        self.latency = F.model_latency(self.lookahead)
+        if meta.get("latency_samples") != str(self.latency):
+            raise ModelError(
+                f"{self.path}: latency_samples={meta.get('latency_samples')!r}, this runtime gives {self.latency}"
+            )
         need = ["features", "df_features", "state"] if self.df_bins else ["features", "state"]
         if names != need:
             raise ModelError(f"{self.path}: inputs {names}, need {need}")
@@ -177,7 +179,8 @@ class _CoreState:
     rnn: list[np.ndarray]  # one [layers, 1, hidden] state per channel
     last_top: np.ndarray  # [C] top-band gain of the previous frame
     hist: np.ndarray  # [C, max(1, K-1), F] complex: spectra of frames s-1, s-2, ... of the filtered bins
-    ahead: np.ndarray  # [C, L, 161] complex: frames s .. t-1 waiting (oldest first); s = t - L is filtered at t
+    ahead: np.ndarray  # [C, L, 161 + F] complex: frames s .. t-1 waiting (oldest first), each with its
+    #                   phase advance u in the last F columns; s = t - L is filtered at t
 
 
 class _Core:
@@ -188,7 +191,7 @@ class _Core:
         self.stft = F.make_stft()
         self.hop = self.stft.hop
         self.lookahead = model.lookahead
-        self.latency = self.stft.latency + self.lookahead * self.hop
+        self.latency = model.latency
         self.floor = float(10.0 ** (-strength_db / 20.0))
         self.bypass = strength_db == 0.0
         #: Linear ramp over one hop ``[shape=(1, hop)]``: the top-band gain glides from frame to frame.
@@ -203,15 +206,20 @@ class _Core:
             rnn=[zeros.copy() for _ in range(n_channels)],
             last_top=np.ones(n_channels),
             hist=np.zeros((n_channels, max(1, self.df_order - 1), self.df_bins), np.complex128),
-            ahead=np.zeros((n_channels, self.lookahead, self.stft.n_bins), np.complex128),
+            ahead=np.zeros((n_channels, self.lookahead, self.stft.n_bins + self.df_bins), np.complex128),
         )
 
-    def _delay(self, spec: np.ndarray, ahead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(frame to filter now [C, 161], the frames still waiting after it)`` for the newest ``spec``."""
+    def _delay(self, spec: np.ndarray, u: np.ndarray | None, ahead: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Put the newest frame in the delay line; returns ``(frame to filter now, its u, the frames still waiting)``.
+
+        ``spec [C, 161]``, ``u [C, F]`` (its phase advance; ``None``: not needed, zeros are kept).
+        """
         if not self.lookahead:
-            return spec, ahead
-        line = np.concatenate([ahead, spec[:, None, :]], axis=1)
-        return line[:, 0], line[:, 1:]
+            return spec, u, ahead
+        n = spec.shape[1]
+        u = np.zeros((spec.shape[0], self.df_bins), spec.dtype) if u is None else u
+        line = np.concatenate([ahead, np.concatenate([spec, u], axis=1)[:, None, :]], axis=1)
+        return line[:, 0, :n], line[:, 0, n:], line[:, 1:]
 
     def _filter(self, spec: np.ndarray, y: np.ndarray, u: np.ndarray, coefs: np.ndarray, hist: np.ndarray) -> np.ndarray:
         """Add the deep filter to ``y = gains * spec`` (in place) and return the next history.
@@ -263,8 +271,8 @@ class _Core:
             Updated in place.
         hist : np.ndarray [shape=(C, max(1, K-1), F)], complex
             Frames before the one filtered now, ``s = t - lookahead``.
-        ahead : np.ndarray [shape=(C, lookahead, 161)], complex
-            Frames ``s .. t-1``.
+        ahead : np.ndarray [shape=(C, lookahead, 161 + F)], complex
+            Frames ``s .. t-1`` with their phase advances.
         network : callable
             ``network(features [C, 322], df_features [C, 2F] or None) -> (gains [C, 161], coefs or None)``;
             it keeps the recurrent state.
@@ -283,11 +291,10 @@ class _Core:
         newest_prev = ahead[:, -1, :f] if self.lookahead else hist[:, 0]
         u_new = F.phase_advance(spec[:, :f], newest_prev) if f else None
         g, coefs = network(feats, None if u_new is None else F.df_features(u_new))
-        target, ahead = self._delay(spec, ahead)
+        target, u, ahead = self._delay(spec, u_new, ahead)
         gains = np.clip(g.astype(np.float64), self.floor, 1.0)
         y = target * gains
         if f:
-            u = F.phase_advance(target[:, :f], hist[:, 0]) if self.lookahead else u_new
             hist = self._filter(target, y, u, coefs, hist)
         return y, gains, hist, ahead
 
@@ -295,7 +302,7 @@ class _Core:
         """``block [C, 160]`` -> ``(enhanced [C, 160] float64, top-band gain [C])``."""
         spec = self.stft.analyze(block, state.stft)
         if self.bypass:
-            target, state.ahead = self._delay(spec, state.ahead)
+            target, _, state.ahead = self._delay(spec, None, state.ahead)
             return self.stft.synthesize(target, state.stft), np.ones(spec.shape[0])
 
         def per_channel(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -337,7 +344,7 @@ class _Core:
         ahead = np.concatenate([st.ahead for st in states], axis=0)
         if self.bypass:
             gains = np.ones(spec.shape, np.float64)
-            y, ahead = self._delay(spec, ahead)
+            y, _, ahead = self._delay(spec, None, ahead)
         else:
             feat = F.FeatureState(mean=np.concatenate([st.feat.mean for st in states], axis=0))
             rnn = [np.concatenate([r for st in states for r in st.rnn], axis=1)]

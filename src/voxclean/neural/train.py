@@ -298,8 +298,7 @@ class Trainer:
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
         self.model.train()
-        gains, coefs = delay_outputs(*self.model(feats, None, df)[:2], self.model.config.lookahead)
-        loss, parts = total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)
+        loss, parts = total_loss(self._estimate(feats, df, noisy_spec), clean_spec, clean, self.cfg.loss)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.step < self.cfg.df_start:  # the head is not trained yet: the earlier stages stay bit-exact
@@ -311,6 +310,14 @@ class Trainer:
         parts["loss"] = float(loss.detach())
         return parts
 
+    def _estimate(
+        self, feats: torch.Tensor, df: torch.Tensor | None, noisy_spec: torch.Tensor
+    ) -> torch.Tensor:
+        """Enhanced spectrum ``[B, T, 161]``: the network's outputs, delayed by its lookahead, applied to ``noisy_spec``."""
+        gains, coefs, _ = self.model(feats, None, df)
+        gains, coefs = delay_outputs(gains, coefs, self.model.config.lookahead)
+        return apply_filter(noisy_spec, gains, coefs, df)
+
     def _on_device(self, tensors: tuple[torch.Tensor | None, ...]) -> tuple[torch.Tensor | None, ...]:
         return tuple(None if t is None else t.to(self.device, non_blocking=True) for t in tensors)
 
@@ -319,8 +326,7 @@ class Trainer:
         """Loss of the current model on ``batch`` (no update)."""
         feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(batch, self.model.config.df_bins))
         self.model.eval()
-        gains, coefs = delay_outputs(*self.model(feats, None, df)[:2], self.model.config.lookahead)
-        return float(total_loss(apply_filter(noisy_spec, gains, coefs, df), clean_spec, clean, self.cfg.loss)[0])
+        return float(total_loss(self._estimate(feats, df, noisy_spec), clean_spec, clean, self.cfg.loss)[0])
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -329,8 +335,7 @@ class Trainer:
             self._valid = self.valid_sampler.batch(range(self.cfg.valid_examples))
         feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(self._valid, self.model.config.df_bins))
         self.model.eval()
-        gains, coefs = delay_outputs(*self.model(feats, None, df)[:2], self.model.config.lookahead)
-        est_spec = apply_filter(noisy_spec, gains, coefs, df)
+        est_spec = self._estimate(feats, df, noisy_spec)
         est = istft(est_spec)
         ref = clean[:, : est.shape[1]]
         noisy = istft(noisy_spec)
