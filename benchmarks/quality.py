@@ -1,7 +1,9 @@
 """Quality benchmark: voxclean methods and peer denoisers on the dev set.
 
 Systems: ``noisy`` (passthrough), every method in :func:`voxclean.list_methods`
-with default parameters, and every peer in :mod:`peers`. For each dev-set item
+with default parameters (and, as ``<method>-live``, with the low-latency defaults
+that live use picks, where a method has them: ``neural-live`` is the 10 ms model),
+and every peer in :mod:`peers`. For each dev-set item
 (:mod:`devset`) and system the enhanced signal is scored against the clean
 reference with :func:`voxclean.metrics.score` (no re-alignment: every system
 returns aligned output, so misalignment counts against it): PESQ-WB, STOI,
@@ -77,21 +79,26 @@ def passthrough(noisy: np.ndarray, sr: int) -> np.ndarray:
     return noisy
 
 
-def voxclean_system(method: str) -> System:
-    """``voxclean.enhance`` with ``method`` and default parameters."""
+def voxclean_system(method: str, **params: object) -> System:
+    """``voxclean.enhance`` with ``method`` and default parameters, except ``params``."""
 
     def run(noisy: np.ndarray, sr: int) -> np.ndarray:
-        return voxclean.enhance(noisy, sr, method=method)
+        return voxclean.enhance(noisy, sr, method=method, **params)
 
     run.__name__ = method
     return run
 
 
 def all_systems() -> dict[str, System]:
-    """Every system in table order: noisy, voxclean methods, peers."""
+    """Every system in table order: noisy, voxclean methods (and their live defaults), peers."""
+    from voxclean.registry import get_entry
+
     systems: dict[str, System] = {"noisy": passthrough}
     for method in voxclean.list_methods():
         systems[method] = voxclean_system(method)
+        live = get_entry(method).live
+        if live:
+            systems[f"{method}-live"] = voxclean_system(method, **live)
     for name, peer in PEERS.items():
         systems[name] = peer
     return systems

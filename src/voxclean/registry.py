@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Params
@@ -26,20 +26,27 @@ class MethodEntry:
         Parameter dataclass whose defaults describe the method.
     summary : str
         One-line description.
+    live : dict
+        Parameter values that replace the defaults for live and streaming use, where
+        latency matters more than the last bit of quality (e.g. the neural method's
+        10 ms model); applied by ``create(..., live=True)`` unless the caller sets them.
     """
 
     name: str
     factory: Callable[..., Any]
     params: type[Params]
     summary: str
+    live: Mapping[str, Any] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, MethodEntry] = {}
 
 
-def register(name: str, factory: Callable[..., Any], params: type[Params], summary: str) -> None:
-    """Register an enhancement method under ``name`` (a later call replaces it)."""
-    _REGISTRY[name] = MethodEntry(name, factory, params, summary)
+def register(
+    name: str, factory: Callable[..., Any], params: type[Params], summary: str, live: Mapping[str, Any] | None = None
+) -> None:
+    """Register an enhancement method under ``name`` (a later call replaces it); see :class:`MethodEntry`."""
+    _REGISTRY[name] = MethodEntry(name, factory, params, summary, dict(live or {}))
 
 
 def get_entry(name: str) -> MethodEntry:

@@ -179,3 +179,15 @@ def test_console_script_runs(files, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert out.is_file()
+
+
+def test_live_defaults_to_the_low_latency_model(tmp_path, noisy_speech):
+    """`voxclean live` (simulated device, 10 ms blocks) runs the 10 ms neural model: 30 ms end to end."""
+    noisy = _write(tmp_path / "noisy.wav", noisy_speech[:8000])
+    report, played = tmp_path / "report.json", tmp_path / "played.wav"
+    assert main(["live", "--simulate", str(noisy), "--record", str(played), "--report", str(report), "-b", "160"]) == 0
+    rep = json.loads(report.read_text())
+    assert rep["algorithmic_ms"] == pytest.approx(10.0)
+    assert rep["total_ms"] == pytest.approx(rep["algorithmic_ms"] + rep["buffering_ms"])
+    assert rep["total_ms"] <= 30.0 + 1e-9
+    assert np.isfinite(sf.read(played)[0]).all()

@@ -1,6 +1,8 @@
 """PyTorch vs ONNX: the exported frame step must reproduce the sequence model (fails beyond tolerance).
 
-Run for a gains-only model, one with a deep-filter head and one with the head and a frame of lookahead.
+Run for a gains-only model, one with a deep-filter head, one with the head and a frame of lookahead,
+and that last one stored with float16 weights (compared with the PyTorch model whose weights are
+rounded the same way, so the tolerance stays that of float32 arithmetic).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ ATOL = 1e-5
 DF_BINS = 40
 
 
-def _export(tmp_path_factory, df_bins: int, lookahead: int = 0):
+def _export(tmp_path_factory, df_bins: int, lookahead: int = 0, weights: str = "float32"):
     torch.manual_seed(3)
     cfg = ModelConfig(hidden=64, layers=2, df_bins=df_bins, df_order=3, df_hidden=32, lookahead=lookahead)
     model = GruMask(cfg).eval()
@@ -29,12 +31,18 @@ def _export(tmp_path_factory, df_bins: int, lookahead: int = 0):
             if p.abs().max() == 0:  # the filter's output layer starts at zero: give it weights
                 p.normal_(0.0, 0.1)
             p.mul_(3.0)
+            if weights == "float16":  # the reference holds the weights the file stores
+                p.copy_(p.half().float())
     path = tmp_path_factory.mktemp("onnx") / "m.onnx"
-    export_onnx(model, path, corpus={"split": "train (test)"}, steps=0)
+    export_onnx(model, path, corpus={"split": "train (test)"}, steps=0, weights=weights)
     return model, path
 
 
-@pytest.fixture(scope="module", params=[(0, 0), (DF_BINS, 0), (DF_BINS, 1)], ids=["gains", "deep_filter", "lookahead"])
+@pytest.fixture(
+    scope="module",
+    params=[(0, 0), (DF_BINS, 0), (DF_BINS, 1), (DF_BINS, 1, "float16")],
+    ids=["gains", "deep_filter", "lookahead", "float16"],
+)
 def exported(request, tmp_path_factory):
     return _export(tmp_path_factory, *request.param)
 
@@ -135,6 +143,22 @@ def test_metadata_round_trip(exported):
     assert NeuralEnhancer(16000, model=str(path)).latency == 160 * (1 + model.config.lookahead)
     assert meta["training_steps"] == "0"
     assert onnx_model.df_bins == model.config.df_bins
+
+
+def test_float16_storage_halves_the_file(exported, tmp_path):
+    """The float16 export stores every weight and bias as float16 and is about half the float32 file."""
+    import onnx
+    from onnx import numpy_helper
+
+    model, path = exported
+    proto = onnx.load(str(path))
+    dtypes = {numpy_helper.to_array(i).dtype for i in proto.graph.initializer if i.data_type != onnx.TensorProto.INT64}
+    weights = NeuralModel(path).metadata["weights"]
+    assert dtypes == {np.dtype(weights)}
+    other = "float32" if weights == "float16" else "float16"
+    export_onnx(model, tmp_path / "other.onnx", weights=other)
+    sizes = {weights: path.stat().st_size, other: (tmp_path / "other.onnx").stat().st_size}
+    assert 0.45 < sizes["float16"] / sizes["float32"] < 0.6, sizes
 
 
 def test_filter_head_starts_as_the_gains_only_model(noisy_speech):

@@ -1,4 +1,8 @@
-"""The shipped neural model through its numpy + onnxruntime runtime (no torch needed)."""
+"""The shipped neural models through their numpy + onnxruntime runtime (no torch needed).
+
+Two models are packaged: the default (20 ms: one frame of lookahead) and ``"low-latency"``
+(10 ms), the default of live and streaming use (``create(..., live=True)``).
+"""
 
 from __future__ import annotations
 
@@ -13,24 +17,35 @@ import voxclean
 from voxclean import Stream, create, run_offline
 from voxclean.enhance.base import stream_compensated
 from voxclean.neural import features as F
-from voxclean.neural.runtime import NeuralEnhancer, load_model
+from voxclean.neural.runtime import PACKAGED_MODELS, NeuralEnhancer, load_model
+
+#: Frames of lookahead of each packaged model.
+LOOKAHEAD = {"": 1, "low-latency": 0}
 
 
-def test_packaged_model_metadata():
-    meta = load_model().metadata
+@pytest.mark.parametrize("name", sorted(PACKAGED_MODELS))
+def test_packaged_model_metadata(name):
+    meta = load_model(name).metadata
     assert int(meta["sample_rate"]) == 16000
     assert int(meta["hop"]) == 160 and int(meta["win_length"]) == 320
-    assert int(meta["latency_samples"]) == 160 * (1 + json.loads(meta["model_config"]).get("lookahead", 0)) <= 320
+    assert json.loads(meta["model_config"]).get("lookahead", 0) == LOOKAHEAD[name]
+    assert int(meta["latency_samples"]) == 160 * (1 + LOOKAHEAD[name]) <= 320
     assert int(meta["n_params"]) <= 1_500_000
     data = json.loads(meta["training_data"])
     assert "train" in data["split"]
-    assert meta["name"] and meta["format_version"]
+    assert meta["name"] and meta["format_version"] and meta["weights"] == "float16"
 
 
-def test_packaged_model_is_small():
+def test_packaged_models_are_small():
     from pathlib import Path
 
-    assert Path(load_model().path).stat().st_size <= 5 * 1024 * 1024
+    assert sum(Path(load_model(name).path).stat().st_size for name in PACKAGED_MODELS) <= 5 * 1024 * 1024
+
+
+def test_live_use_picks_the_low_latency_model():
+    assert create("neural", 16000).model is load_model("")
+    assert create("neural", 16000, live=True).model is load_model("low-latency")
+    assert create("neural", 16000, live=True, model="").model is load_model("")  # an explicit choice wins
 
 
 def test_import_does_not_load_torch():
@@ -58,16 +73,18 @@ def _streamed(enh, x: np.ndarray, rng: np.random.Generator, max_block: int) -> n
     return np.concatenate(list(stream_compensated(enh, blocks, x.shape[0])), axis=1)
 
 
-def test_streaming_equals_whole_file(noisy_speech, rng):
-    enh = create("neural", 16000)
+@pytest.mark.parametrize("name", sorted(PACKAGED_MODELS))
+def test_streaming_equals_whole_file(name, noisy_speech, rng):
+    enh = create("neural", 16000, model=name)
     x = noisy_speech[np.newaxis]
     whole = run_offline(enh, x, 16000)
     np.testing.assert_array_equal(_streamed(enh, x, rng, 1500), whole)
 
 
+@pytest.mark.parametrize("name", sorted(PACKAGED_MODELS))
 @pytest.mark.parametrize("sr", [16000, 48000])
 @pytest.mark.parametrize("kind", ["silence", "dc", "clipped", "full_scale_square"])
-def test_no_nan(sr, kind, rng):
+def test_no_nan(name, sr, kind, rng):
     n = sr
     t = np.arange(n) / sr
     x = {
@@ -76,7 +93,7 @@ def test_no_nan(sr, kind, rng):
         "clipped": np.clip(3 * rng.standard_normal(n), -1, 1),
         "full_scale_square": np.sign(np.sin(2 * np.pi * 200 * t)),
     }[kind].astype(np.float32)
-    y = voxclean.enhance(x, sr, method="neural")
+    y = voxclean.enhance(x, sr, method="neural", model=name)
     assert np.isfinite(y).all() and y.shape == x.shape
     if kind == "silence":
         assert np.max(np.abs(y)) == 0.0
@@ -100,16 +117,21 @@ def test_bypass_is_identity_at_any_rate(sr, rng):
     np.testing.assert_allclose(y, x, atol=1e-4)
 
 
-#: Declared latency (samples) of the neural stage per rate (the packaged model: 10 ms at 16 kHz,
-#: no lookahead), with the polyphase resamplers.
-LATENCY = {8000: 112, 11025: 251, 16000: 160, 22050: 483, 24000: 287, 32000: 383, 44100: 526, 48000: 574}
+#: Declared latency (samples) of the neural stage per rate and packaged model (at 16 kHz 20 ms and
+#: 10 ms), with the polyphase resamplers.
+LATENCY = {
+    "": {8000: 192, 11025: 361, 16000: 320, 22050: 703, 24000: 527, 32000: 703, 44100: 967, 48000: 1054},
+    "low-latency": {8000: 112, 11025: 251, 16000: 160, 22050: 483, 24000: 287, 32000: 383, 44100: 526, 48000: 574},
+}
 
 
-@pytest.mark.parametrize("sr", sorted(LATENCY))
-def test_declared_latency_at_every_rate(sr):
-    enh = create("neural", sr, strength_db=10.0)
-    assert enh.latency == LATENCY[sr]
-    assert enh.latency / sr < (0.015 if sr % 100 == 0 else 0.023)  # 10 ms + resamplers (+ one block at 22.05k)
+@pytest.mark.parametrize("name", sorted(LATENCY))
+@pytest.mark.parametrize("sr", sorted(LATENCY[""]))
+def test_declared_latency_at_every_rate(name, sr):
+    enh = create("neural", sr, strength_db=10.0, model=name)
+    assert enh.latency == LATENCY[name][sr]
+    # 10 ms per frame + resamplers (+ one block at 22.05k)
+    assert enh.latency / sr < (0.015 if sr % 100 == 0 else 0.023) + 0.010 * LOOKAHEAD[name]
     x = np.zeros((1, sr), np.float32)
     x[0, sr // 2] = 1.0
     y = Stream(enh, 1).process(np.concatenate([x, np.zeros((1, enh.latency + enh.block_size), np.float32)], axis=1))
@@ -200,15 +222,3 @@ def test_bad_model_path_raises(tmp_path):
     with pytest.raises(voxclean.ModelError):
         NeuralEnhancer(16000, model=str(tmp_path / "missing.onnx"))
 
-
-def test_committed_lookahead_model(noisy_speech, rng):
-    """The 20 ms model committed beside its checkpoint (``-p model=...``): declared 20 ms, streams == whole file."""
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "recipes/neural/checkpoints/step49056/gru_mask_16k_lookahead.onnx"
-    enh = create("neural", 16000, model=str(path))
-    assert enh.latency == 320 and enh.model.lookahead == 1
-    x = noisy_speech[np.newaxis, :16000].astype(np.float32)
-    whole = run_offline(enh, x, 16000)
-    blocks = np.split(x, np.sort(rng.choice(np.arange(1, 16000), 30, replace=False)), axis=1)
-    np.testing.assert_array_equal(np.concatenate(list(stream_compensated(enh, blocks, 1)), axis=1), whole)

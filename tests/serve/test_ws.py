@@ -171,7 +171,8 @@ def test_concurrent_neural_streams_are_batched_and_exact(noisy_speech, speech, n
     with Server(ServeConfig(max_streams=8, batch_window_ms=5.0)) as srv, contextlib.ExitStack() as stack:
         socks = [stack.enter_context(_connect(srv)) for _ in xs]
         for ws in socks:
-            assert _hello(ws, format="f32le")["method"] == "neural"
+            ready = _hello(ws, format="f32le")
+            assert ready["method"] == "neural" and ready["latency_samples"] == 160  # streams: the 10 ms model
         for i in range(0, n, 320):  # interleaved 20 ms frames, as concurrent real-time clients send them
             for x, ws in zip(xs, socks, strict=True):
                 ws.send(pcm.encode(x[None, i : i + 320], "f32le"))
@@ -182,7 +183,7 @@ def test_concurrent_neural_streams_are_batched_and_exact(noisy_speech, speech, n
             assert code == 1000
             outs.append(pcm.decode(b"".join(m for m in msgs if isinstance(m, bytes)), "f32le", 1))
         text = httpx.get(f"{srv.http}/metrics").text
-    enh = voxclean.create("neural", 16000)
+    enh = voxclean.create("neural", 16000, live=True)
     for x, y in zip(xs, outs, strict=True):
         np.testing.assert_allclose(y[0, enh.latency :], voxclean.run_offline(enh, x, 16000), atol=1e-6)
     chunks = int(re.search(r"voxclean_stream_chunks_total (\d+)", text).group(1))

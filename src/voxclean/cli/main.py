@@ -369,8 +369,8 @@ def _build_enhancer(spec: str, sr: int, strength: float | None, params: dict):
     names = [n.strip() for n in spec.split("+") if n.strip()]
     if not names:
         raise VoxcleanError(f"method={spec!r} names no method")
-    stages = [create(n, sr) for n in names[:-1]]
-    stages.append(create(names[-1], sr, strength_db=strength, **params))
+    stages = [create(n, sr, live=True) for n in names[:-1]]
+    stages.append(create(names[-1], sr, strength_db=strength, live=True, **params))
     return stages[0] if len(stages) == 1 else Pipeline(stages)
 
 

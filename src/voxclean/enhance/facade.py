@@ -30,6 +30,7 @@ def create(
     strength_db: float | None = None,
     noise_clip: Audio | None = None,
     params: Params | None = None,
+    live: bool = False,
     **overrides: Any,
 ) -> Enhancer:
     """Build a registered enhancer.
@@ -46,10 +47,16 @@ def create(
         Noise-only audio at ``sample_rate`` to measure a fixed noise profile from.
     params : Params or None
         Complete parameters; ``None`` means the method's defaults.
+    live : bool
+        For live and streaming use: the method's low-latency defaults
+        (:attr:`voxclean.registry.MethodEntry.live`, e.g. the neural method's 10 ms
+        model) replace its defaults, unless ``params`` or ``overrides`` set them.
     **overrides
         Individual parameter fields to change, e.g. ``frame_ms=20``.
     """
     entry = get_entry(method)
+    if live and params is None:
+        overrides = {**entry.live, **overrides}
     if strength_db is not None:
         overrides["strength_db"] = strength_db
     kwargs: dict[str, Any] = dict(overrides)

@@ -15,9 +15,15 @@ The file carries its own description in ``metadata_props`` (read by
 FFT size, latency, feature constants, state shape, parameter count and a summary
 of the training data and recipe.
 
+With ``weights="float16"`` the weights and biases are stored as IEEE half floats,
+each followed by a ``Cast`` to float32 that onnxruntime folds once when it loads
+the file: the file is half the size and the network still computes in float32,
+with weights rounded to 11 significant bits (what the runtime's parity test
+allows for; see ``tests/neural/test_export_parity.py``).
+
 Usage::
 
-    python -m voxclean.neural.export runs/neural/checkpoint.pt src/voxclean/models/gru_mask_16k.onnx
+    python -m voxclean.neural.export runs/neural/checkpoint.pt src/voxclean/models/gru_mask_16k.onnx --float16
 """
 
 from __future__ import annotations
@@ -76,8 +82,15 @@ def export_onnx(
     corpus: dict | None = None,
     steps: int | None = None,
     extra: dict | None = None,
+    weights: str = "float32",
 ) -> Path:
-    """Write ``model`` as a one-frame ONNX step with metadata; returns the path."""
+    """Write ``model`` as a one-frame ONNX step with metadata; returns the path.
+
+    ``weights`` is the storage type of the weights and biases, ``"float32"`` or
+    ``"float16"`` (see the module docstring).
+    """
+    if weights not in ("float32", "float16"):
+        raise ValueError(f"weights={weights!r}: use 'float32' or 'float16'")
     import onnx
 
     path = Path(path)
@@ -128,27 +141,59 @@ def export_onnx(
         "training_steps": str(steps if steps is not None else ""),
         "training_config": json.dumps(train_config or {}),
         "torch_version": torch.__version__,
+        "weights": weights,
     }
     meta.update({k: str(v) for k, v in (extra or {}).items()})
     del proto.metadata_props[:]
     for k, v in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
+    if weights == "float16":
+        _store_float16(proto)
     proto.doc_string = "voxclean causal GRU mask (+ deep filter) denoiser, one 10 ms frame per call, explicit GRU state"
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     return path
 
 
+def _store_float16(proto) -> None:
+    """Store each float32 initializer (the weights and biases) as float16, cast back to float32 on load.
+
+    The graph keeps reading the original name, now the output of a ``Cast`` node put
+    first in the graph (an initializer-only input, which onnxruntime constant-folds).
+    """
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = proto.graph
+    casts, kept = [], []
+    for init in graph.initializer:
+        arr = numpy_helper.to_array(init)
+        if arr.dtype != np.float32:
+            kept.append(init)
+            continue
+        half = numpy_helper.from_array(arr.astype(np.float16), name=f"{init.name}.f16")
+        kept.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT, name=f"{init.name}.cast"))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(casts + nodes)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m voxclean.neural.export", description="checkpoint -> ONNX")
     p.add_argument("checkpoint")
     p.add_argument("output")
+    p.add_argument("--float16", action="store_true", help="store the weights as float16 (half the file)")
     a = p.parse_args(argv)
     model, ck = load_checkpoint_model(a.checkpoint)
     extra = {"averaged_from": json.dumps(ck["averaged"])} if "averaged" in ck else None  # recipes/neural/average.py
     out = export_onnx(
-        model, a.output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"), extra=extra
+        model, a.output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"), extra=extra,
+        weights="float16" if a.float16 else "float32",
     )
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {model.n_params()} parameters, step {ck.get('step')})")
     return 0

@@ -60,10 +60,15 @@ from ..errors import ModelError, ParameterError
 from . import features as F
 from .features import FORMAT_VERSION, feature_spec
 
-__all__ = ["NeuralParams", "NeuralEnhancer", "NeuralModel", "load_model", "DEFAULT_MODEL"]
+__all__ = ["NeuralParams", "NeuralEnhancer", "NeuralModel", "load_model", "DEFAULT_MODEL", "PACKAGED_MODELS"]
 
-#: File name of the packaged model (in ``voxclean/models``).
-DEFAULT_MODEL = "gru_mask_16k.onnx"
+#: Packaged models (files in ``voxclean/models``) by the name :attr:`NeuralParams.model` takes:
+#: ``""`` the default (20 ms at 16 kHz: one 10 ms frame of lookahead), ``"low-latency"``
+#: the 10 ms model without lookahead (the default of live and streaming use).
+PACKAGED_MODELS = {"": "gru_mask_16k.onnx", "low-latency": "gru_mask_16k_low_latency.onnx"}
+
+#: File name of the packaged default model.
+DEFAULT_MODEL = PACKAGED_MODELS[""]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,8 +82,9 @@ class NeuralParams(Params):
         0 makes the stage an exact (delayed) identity. The default, 30 dB, scores
         the same as no limit on the dev set and leaves a faint natural noise floor.
     model : str
-        Path of an ONNX model exported by :mod:`voxclean.neural.export`; ``""``
-        means the packaged model (:data:`DEFAULT_MODEL`).
+        The name of a packaged model (:data:`PACKAGED_MODELS`: ``""``, the default,
+        20 ms; ``"low-latency"``, 10 ms) or the path of an ONNX model exported by
+        :mod:`voxclean.neural.export`.
     """
 
     strength_db: float = 30.0
@@ -159,14 +165,14 @@ class NeuralModel:
         return gains, None, state
 
 
-def _packaged_model_path() -> Path:
-    return Path(str(resources.files("voxclean").joinpath("models", DEFAULT_MODEL)))
+def _packaged_model_path(name: str = "") -> Path:
+    return Path(str(resources.files("voxclean").joinpath("models", PACKAGED_MODELS[name])))
 
 
 @lru_cache(maxsize=8)
 def load_model(path: str = "") -> NeuralModel:
-    """Load (once, cached) the model at ``path``; ``""`` is the packaged model."""
-    p = Path(path) if path else _packaged_model_path()
+    """Load (once, cached) the model at ``path``, or the packaged model of that name (:data:`PACKAGED_MODELS`)."""
+    p = _packaged_model_path(path) if path in PACKAGED_MODELS else Path(path)
     if not p.is_file():
         raise ModelError(f"ONNX model not found: {p}")
     return NeuralModel(p)

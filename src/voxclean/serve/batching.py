@@ -151,7 +151,7 @@ class EnhancerCache:
         if hit is not None:
             self._entries.move_to_end(key)
             return hit
-        enh = create(method, sample_rate, strength_db=strength, **params)
+        enh = create(method, sample_rate, strength_db=strength, live=True, **params)
         batcher = StreamBatcher(enh, self._on_batch, self.window_s)
         self._entries[key] = batcher
         while len(self._entries) > self.max_entries:
