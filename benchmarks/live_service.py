@@ -8,9 +8,10 @@ project's environment active (the service needs ``pip install -e ".[serve]"``):
 
 1. Live engine: every method through :class:`voxclean.stream.LiveEngine` driven by a
    simulated duplex device at real time (real noisy speech from ../shared), default
-   device block (half the enhancer block): algorithmic/buffering/total latency, block
+   device block (half the enhancer block), each with its live defaults (``create(...,
+   live=True)``: the neural method's 10 ms model, as ``voxclean live`` runs it): algorithmic/buffering/total latency, block
    processing time p50/p99/max, underruns. Then one long run (``--long-s``, default
-   10 minutes) of the neural default with 10 ms device blocks.
+   10 minutes) of the neural default (10 ms model) with 10 ms device blocks.
 2. WebSocket streams: ``voxclean serve`` in a child process (127.0.0.1); N clients in
    one asyncio process each send 20 ms s16le frames at real time. An output is *late*
    when it arrives more than one frame period (20 ms) after the input frame that
@@ -72,7 +73,7 @@ def bench_live(seconds: float) -> list[str]:
             "block max ms | budget ms | underruns | overruns |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     specs = [(m, {}) for m in voxclean.list_methods()] + [("omlsa (frame 16 ms, hop 8 ms)", {"frame_ms": 16, "hop_ms": 8})]
     for name, params in specs:
-        enh = voxclean.create(name.split()[0], SR, **params)
+        enh = voxclean.create(name.split()[0], SR, live=True, **params)
         eng = LiveEngine(enh)
         dev = SimulatedDevice(x, eng.device_block, SR, tail=eng.delay_frames)
         with eng:
@@ -89,7 +90,7 @@ def bench_live_long(seconds: float, method: str) -> list[str]:
     """One long real-time run: ``method`` with 10 ms device blocks (the enhancer block at 16 kHz)."""
     x = noisy_speech(60)
     x = np.tile(x, int(np.ceil(seconds * SR / x.size)))[: int(seconds * SR)][None]
-    enh = voxclean.create(method, SR)
+    enh = voxclean.create(method, SR, live=True)
     eng = LiveEngine(enh, device_block=SR // 100)
     dev = SimulatedDevice(x, eng.device_block, SR, tail=eng.delay_frames)
     t0 = time.perf_counter()

@@ -79,7 +79,7 @@ def _neural_chunk() -> Callable[[], object]:
 
     path = data_dir() / "pairs" / "vctk_p287_noisy_train" / "noisy" / "p287_001.flac"
     x, sr = sf.read(path, dtype="float32", always_2d=True)
-    enh = create("neural", sr)
+    enh = create("neural", sr, live=True)  # the model live use and streams run
     stream = Stream(enh, 1)
     chunk = np.ascontiguousarray(x[sr : sr + sr // 50, :1].T)  # 20 ms from 1 s in
     return lambda: process_streams([stream], [chunk])
