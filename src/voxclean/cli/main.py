@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="frames per device callback (default: half the enhancer block)")
     lv.add_argument("-c", "--channels", type=_positive_int, default=1, metavar="N", help="channels (default 1)")
     lv.add_argument("-m", "--method", default=DEFAULT_METHOD,
-                    help="method, or a pipeline of methods joined by '+', e.g. gating+omlsa (-s/-p apply to the last)")
+                    help="method, or a pipeline of methods joined by '+', e.g. gating+omlsa (-s/-p apply to the last); "
+                         "each with its low-latency defaults (neural: the 10 ms model, -p model= for another)")
     lv.add_argument("-s", "--strength", type=_strength, metavar="DB", help="maximum attenuation in dB")
     lv.add_argument("-p", "--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                     help="method parameter, e.g. -p frame_ms=16 -p hop_ms=8 for lower latency")

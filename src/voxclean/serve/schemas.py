@@ -142,7 +142,9 @@ def openapi(limits: ServeConfig) -> dict[str, Any]:
                 "description": (
                     "Upgrade to a WebSocket. First send a text message "
                     "`{\"type\": \"start\", \"sample_rate\": 16000, \"channels\": 1, \"format\": \"s16le\", "
-                    "\"method\": \"omlsa\", \"strength\": 20, \"params\": {}}` (all optional); the reply is "
+                    "\"method\": \"omlsa\", \"strength\": 20, \"params\": {}}` (all optional; a method's "
+                    "low-latency defaults apply, e.g. the neural method's 10 ms model unless `params` names "
+                    "another `model`); the reply is "
                     "`{\"type\": \"ready\", \"latency_samples\", \"latency_ms\", \"block_size\", ...}`. Then send "
                     "binary frames of whole interleaved PCM frames "
                     f"(formats {', '.join(PCM_FORMATS)}; at most {limits.max_frame_s:g} s each); each is "
