@@ -18,8 +18,8 @@ of the training data and recipe.
 With ``weights="float16"`` the weights and biases are stored as IEEE half floats,
 each followed by a ``Cast`` to float32 that onnxruntime folds once when it loads
 the file: the file is half the size and the network still computes in float32,
-with weights rounded to 11 significant bits (what the runtime's parity test
-allows for; see ``tests/neural/test_export_parity.py``).
+with weights rounded to 11 significant bits (``tests/neural/test_export_parity.py``
+compares such a file with the PyTorch model rounded the same way).
 
 Usage::
 
