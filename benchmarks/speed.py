@@ -177,7 +177,7 @@ def streaming_table(timings: Sequence[StreamTiming], seconds: float, repeat: int
 def neural_table(x16: np.ndarray, repeat: int = 1, models: Sequence[str] = ("",)) -> str:
     """Size, cost and frame-by-frame vs whole-file speed of neural models at 16 kHz.
 
-    ``models``: ONNX files (``""`` = the packaged model), timed in turn in each of
+    ``models``: ONNX files or packaged model names (``""`` = the default), timed in turn in each of
     ``max(1, repeat)`` rounds, so a change of the machine's speed during the run
     falls on every model alike; the median round is reported, with the range.
     """
@@ -383,7 +383,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--repeat", type=int, default=1,
                     help="time each streaming run N times; report the median run and the range (the VM's speed varies)")
     ap.add_argument("--neural-models", default="",
-                    help="comma list of ONNX files for the neural model table (empty item = the packaged model)")
+                    help="comma list of ONNX files or packaged model names (e.g. ',low-latency'; empty item = the default)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--child-enhance", nargs=3, metavar=("SRC", "DST", "METHOD"), help=argparse.SUPPRESS)
     ap.add_argument("--child-baseline", metavar="METHOD", help=argparse.SUPPRESS)

@@ -60,15 +60,12 @@ from ..errors import ModelError, ParameterError
 from . import features as F
 from .features import FORMAT_VERSION, feature_spec
 
-__all__ = ["NeuralParams", "NeuralEnhancer", "NeuralModel", "load_model", "DEFAULT_MODEL", "PACKAGED_MODELS"]
+__all__ = ["NeuralParams", "NeuralEnhancer", "NeuralModel", "load_model", "PACKAGED_MODELS"]
 
 #: Packaged models (files in ``voxclean/models``) by the name :attr:`NeuralParams.model` takes:
 #: ``""`` the default (20 ms at 16 kHz: one 10 ms frame of lookahead), ``"low-latency"``
 #: the 10 ms model without lookahead (the default of live and streaming use).
 PACKAGED_MODELS = {"": "gru_mask_16k.onnx", "low-latency": "gru_mask_16k_low_latency.onnx"}
-
-#: File name of the packaged default model.
-DEFAULT_MODEL = PACKAGED_MODELS[""]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -453,11 +450,12 @@ class NeuralEnhancer:
     Notes
     -----
     Latency: 10 ms at 16 kHz plus 10 ms per frame of the model's lookahead (the
-    packaged model has none: 160 samples); at other rates that plus the two
-    resamplers' delays (about 1 ms each, 2 ms each between 8 and 16 kHz) plus a
-    FIFO prefill for the hop rebuffering (0 where a 10 ms block is exactly one
-    model hop), exact and declared: with the packaged model e.g. 574 samples
-    (11.96 ms) at 48 kHz, 526 (11.93 ms) at 44.1 kHz, 483 (21.9 ms) at 22.05 kHz. Block size: 10 ms
+    packaged default has one: 320 samples; ``"low-latency"`` none: 160); at other
+    rates that plus the two resamplers' delays (about 1 ms each, 2 ms each between
+    8 and 16 kHz) plus a FIFO prefill for the hop rebuffering (0 where a 10 ms block
+    is exactly one model hop), exact and declared: with the default model e.g. 1054
+    samples (21.96 ms) at 48 kHz, 967 (21.9 ms) at 44.1 kHz, 703 (31.9 ms) at
+    22.05 kHz; 10 ms less with ``"low-latency"``. Block size: 10 ms
     (``round(sample_rate / 100)`` samples).
     State: per stream; each channel has its own STFT, feature and GRU state.
     """
