@@ -88,7 +88,11 @@ def model_latency(lookahead: int = 0) -> int:
 
 
 def _alpha() -> float:
-    return float(np.exp(-HOP_MS / 1000.0 / NORM_TIME_S))
+    return _ALPHA
+
+
+#: Per-frame decay of the running log-power mean (computed once: called every frame).
+_ALPHA = float(np.exp(-HOP_MS / 1000.0 / NORM_TIME_S))
 
 
 @dataclass
@@ -125,9 +129,11 @@ def frame_features(spec: np.ndarray, state: FeatureState) -> np.ndarray:
     a = _alpha()
     state.mean = a * state.mean + (1.0 - a) * lp
     out = np.empty((lp.shape[0], N_FEATURES), np.float64)
-    out[:, :N_BINS] = lp - state.mean
-    out[:, N_BINS:] = lp - state.mean.mean(axis=1, keepdims=True)
-    return (out * FEATURE_SCALE).astype(np.float32)
+    np.subtract(lp, state.mean, out=out[:, :N_BINS])
+    # the mean over bins as np.mean computes it (sum, then divide), without its per-call overhead
+    np.subtract(lp, np.add.reduce(state.mean, axis=1, keepdims=True) / N_BINS, out=out[:, N_BINS:])
+    out *= FEATURE_SCALE
+    return out.astype(np.float32)
 
 
 def signal_features(spec: np.ndarray) -> np.ndarray:
@@ -190,7 +196,7 @@ def top_band_gain(gains: np.ndarray) -> np.ndarray:
     -------
     np.ndarray [shape=(...)]
     """
-    return gains[..., TOP_BAND_FIRST_BIN:].mean(axis=-1)
+    return np.add.reduce(gains[..., TOP_BAND_FIRST_BIN:], axis=-1) / (N_BINS - TOP_BAND_FIRST_BIN)
 
 
 #: Version of the input/output/metadata contract between export and runtime.

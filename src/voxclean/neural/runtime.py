@@ -295,7 +295,8 @@ class _Core:
         u_new = F.phase_advance(spec[:, :f], newest_prev) if f else None
         g, coefs = network(feats, None if u_new is None else F.df_features(u_new))
         target, u, ahead = self._delay(spec, u_new, ahead)
-        gains = np.clip(g.astype(np.float64), self.floor, 1.0)
+        gains = g.astype(np.float64)  # limited to [floor, 1] as np.clip does, in place
+        np.minimum(np.maximum(gains, self.floor, out=gains), 1.0, out=gains)
         y = target * gains
         if f:
             hist = self._filter(target, y, u, coefs, hist)
@@ -309,6 +310,10 @@ class _Core:
             return self.stft.synthesize(target, state.stft), np.ones(spec.shape[0])
 
         def per_channel(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+            if feats.shape[0] == 1:  # the common case, without the lists
+                g, coefs, rnn = self.model.step(feats, state.rnn[0], df_in)
+                state.rnn = [rnn]
+                return g, coefs
             # one session call per channel: channels stay bit-independent
             outs = [self.model.step(feats[c : c + 1], state.rnn[c], None if df_in is None else df_in[c : c + 1])
                     for c in range(feats.shape[0])]
