@@ -9,7 +9,6 @@ import argparse
 import csv
 import dataclasses
 import json
-import os
 import sys
 import time
 import warnings
