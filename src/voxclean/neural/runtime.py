@@ -77,9 +77,10 @@ class NeuralParams(Params):
     strength_db : float >= 0
         Maximum attenuation in dB (gains are limited to ``10**(-strength_db/20)``);
         0 makes the stage an exact (delayed) identity. The default, 40 dB, leaves a
-        faint natural noise floor; on the dev set it scores within 0.002 PESQ-WB of
-        no limit with both packaged models (30 dB, the default up to the tenth
-        session, cost them 0.010 and 0.008; ``recipes/neural/README.md``).
+        faint natural noise floor; on the dev set it scores within 0.003 PESQ-WB of
+        the highest limit measured (60 or 100 dB) with the packaged models, and
+        0.006-0.020 above 30 dB, the default up to the tenth session
+        (``recipes/neural/README.md``).
     model : str
         The name of a packaged model (:data:`PACKAGED_MODELS`: ``""``, the default,
         20 ms; ``"low-latency"``, 10 ms) or the path of an ONNX model exported by
