@@ -87,11 +87,7 @@ def model_latency(lookahead: int = 0) -> int:
     return stft.latency + lookahead * stft.hop
 
 
-def _alpha() -> float:
-    return _ALPHA
-
-
-#: Per-frame decay of the running log-power mean (computed once: called every frame).
+#: Per-frame decay of the running log-power mean.
 _ALPHA = float(np.exp(-HOP_MS / 1000.0 / NORM_TIME_S))
 
 
@@ -126,7 +122,7 @@ def frame_features(spec: np.ndarray, state: FeatureState) -> np.ndarray:
     np.ndarray [shape=(C, N_FEATURES)], float32
     """
     lp = _log_power(spec)
-    a = _alpha()
+    a = _ALPHA
     state.mean = a * state.mean + (1.0 - a) * lp
     out = np.empty((lp.shape[0], N_FEATURES), np.float64)
     np.subtract(lp, state.mean, out=out[:, :N_BINS])
@@ -150,7 +146,7 @@ def signal_features(spec: np.ndarray) -> np.ndarray:
     np.ndarray [shape=(..., T, N_FEATURES)], float32
     """
     lp = _log_power(spec)
-    a = _alpha()
+    a = _ALPHA
     zi = np.full(lp.shape[:-2] + (1, lp.shape[-1]), a * NORM_INIT)
     mean = scipy.signal.lfilter([1.0 - a], [1.0, -a], lp, axis=-2, zi=zi)[0]
     out = np.concatenate([lp - mean, lp - mean.mean(axis=-1, keepdims=True)], axis=-1)

@@ -313,10 +313,6 @@ class _Core:
             return self.stft.synthesize(target, state.stft), np.ones(spec.shape[0])
 
         def per_channel(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-            if feats.shape[0] == 1:  # the common case, without the lists
-                g, coefs, rnn = self.model.step(feats, state.rnn[0], df_in)
-                state.rnn = [rnn]
-                return g, coefs
             # one session call per channel: channels stay bit-independent
             outs = [self.model.step(feats[c : c + 1], state.rnn[c], None if df_in is None else df_in[c : c + 1])
                     for c in range(feats.shape[0])]
