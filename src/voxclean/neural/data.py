@@ -41,6 +41,10 @@ and are used for training examples only, never for validation. ``extra_noise_pro
 (seventh session, off by default) draws the recorded noise of step 3 from a folder of
 extra noise recordings outside ``../shared`` (``TrainCorpus.load(extra_noise_dir=...)``;
 training examples only) instead of the training noise files, with that probability.
+``clean_targets`` (stage 12, off by default) keeps the mixture and makes the target
+from a copy of the utterance whose own recording noise floor was lowered
+(:mod:`voxclean.neural.targets`; ``TrainCorpus.load(clean_targets=True)``; training
+examples only, validation keeps the recordings as they are).
 
 FSDD digits (8 kHz recordings) are not used: they would teach the model that
 speech has no energy above 4 kHz.
@@ -63,6 +67,7 @@ from ..dsp.stft import Stft
 from ..io import load
 from .augment import apply_eq, keystroke_noise, random_eq, synthetic_noise
 from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
+from .targets import reduce_noise_floor
 
 __all__ = ["EARLY_MS", "Batch", "MixConfig", "MixtureSampler", "TrainCorpus", "data_dir", "load_extra_noise",
            "load_keystrokes"]
@@ -118,6 +123,11 @@ class TrainCorpus:
     extra_noise : list[np.ndarray]
         Extra noise recordings (int16, 16 kHz), empty unless ``extra_noise_dir`` was
         given to :meth:`load`. Training part only.
+    targets : dict[str, list[np.ndarray]]
+        ``split -> utterances`` with their recording noise floor lowered
+        (:func:`~voxclean.neural.targets.reduce_noise_floor`; int16, aligned with
+        :attr:`speech`), for :attr:`MixConfig.clean_targets`. Empty unless
+        ``clean_targets`` was given to :meth:`load`; training part only.
     """
 
     speech: dict[str, list[np.ndarray]]
@@ -127,6 +137,7 @@ class TrainCorpus:
     summary: dict = field(default_factory=dict)
     keyboards: list[list[np.ndarray]] = field(default_factory=list)
     extra_noise: list[np.ndarray] = field(default_factory=list)
+    targets: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -137,6 +148,7 @@ class TrainCorpus:
         seed: int = 0,
         keystroke_dir: Path | None = None,
         extra_noise_dir: Path | None = None,
+        clean_targets: bool = False,
     ) -> TrainCorpus:
         """Read the train split of ``manifest.csv``.
 
@@ -157,6 +169,9 @@ class TrainCorpus:
             A folder of extra noise recordings (any depth, any format soundfile reads,
             any rate; mono mixdown), for :attr:`MixConfig.extra_noise_prob`. Not part of
             ``../shared``; see ``recipes/neural/README.md``.
+        clean_targets : bool
+            Also keep every training utterance with its recording noise floor lowered
+            (:attr:`targets`; about 2-3 min of CPU for the whole corpus).
         """
         root = Path(root) if root is not None else data_dir()
         keyboards = load_keystrokes(Path(keystroke_dir)) if keystroke_dir is not None else []  # fail fast
@@ -216,7 +231,16 @@ class TrainCorpus:
                 "files": len(extra),
                 "hours": round(sum(len(y) for y in extra) / SAMPLE_RATE / 3600, 3),
             }
-        return cls(speech, speakers, noise, rirs, summary, keyboards, [_to_int16(y) for y in extra])
+        targets: dict[str, list[np.ndarray]] = {}
+        if clean_targets:
+            cleaned = [reduce_noise_floor(u.astype(np.float32) / 32768.0) for u in speech["train"]]
+            targets["train"] = [_to_int16(y) if changed else u for (y, changed), u in zip(cleaned, speech["train"])]
+            summary["clean_targets"] = {
+                "method": "mmse-lsa, 20 dB limit (voxclean.neural.targets.reduce_noise_floor)",
+                "changed": sum(changed for _, changed in cleaned),
+                "unchanged": sum(not changed for _, changed in cleaned),
+            }
+        return cls(speech, speakers, noise, rirs, summary, keyboards, [_to_int16(y) for y in extra], targets)
 
     def save_pack(
         self,
@@ -403,6 +427,7 @@ class MixConfig:
     noise_eq_prob: float = 0.0
     keystroke_prob: float = 0.0
     extra_noise_prob: float = 0.0
+    clean_targets: bool = False
 
     def without_augmentation(self) -> MixConfig:
         """This config with the :mod:`~voxclean.neural.augment` augmentations off."""
@@ -451,18 +476,20 @@ def _active_power(x: np.ndarray, frame: int = 320) -> float:
 
 
 def _crop(y: np.ndarray, n: int, rng: np.random.Generator, *, loop: bool) -> np.ndarray:
+    """``n`` samples of int16 ``y`` (along its last axis; rows are cropped alike), as float32."""
     y = y.astype(np.float32) / 32768.0
-    if len(y) >= n:
-        start = int(rng.integers(0, len(y) - n + 1))
-        return y[start : start + n].copy()
+    size = y.shape[-1]
+    if size >= n:
+        start = int(rng.integers(0, size - n + 1))
+        return y[..., start : start + n].copy()
     if loop:
-        reps = -(-n // len(y)) + 1
+        reps = -(-n // size) + 1
         y = np.tile(y, reps)
-        start = int(rng.integers(0, len(y) - n + 1))
-        return y[start : start + n].copy()
-    out = np.zeros(n, np.float32)
-    start = int(rng.integers(0, n - len(y) + 1))
-    out[start : start + len(y)] = y
+        start = int(rng.integers(0, y.shape[-1] - n + 1))
+        return y[..., start : start + n].copy()
+    out = np.zeros(y.shape[:-1] + (n,), np.float32)
+    start = int(rng.integers(0, n - size + 1))
+    out[..., start : start + size] = y
     return out
 
 
@@ -505,6 +532,9 @@ class MixtureSampler:
             raise ValueError(f"no speech or noise in part={part!r}")
         if self.config.extra_noise_prob > 0 and not corpus.extra_noise:
             raise ValueError("extra_noise_prob > 0 but the corpus has no extra noise (TrainCorpus.load(extra_noise_dir=...))")
+        self._targets = corpus.targets.get(part) if self.config.clean_targets else None
+        if self.config.clean_targets and part == "train" and self._targets is None:
+            raise ValueError("clean_targets is set but the corpus has none (TrainCorpus.load(clean_targets=True))")
 
     def example(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(noisy, clean_target)``, float32 ``[shape=(samples,)]``."""
@@ -514,10 +544,15 @@ class MixtureSampler:
         utts = self.corpus.speech[self.part]
         spk = self.corpus.speakers[self.part]
         i = int(rng.integers(len(utts)))
-        speech = _crop(utts[i], n, rng, loop=False)
+        if self._targets is None:
+            speech = _crop(utts[i], n, rng, loop=False)
+            target = speech
+        else:  # the same crop of the utterance and of its cleaned copy
+            speech, target = _crop(np.stack([utts[i], self._targets[i]]), n, rng, loop=False)
         if cfg.speech_eq_prob > 0 and rng.random() < cfg.speech_eq_prob:
-            speech = apply_eq(random_eq(rng, SAMPLE_RATE, max_gain_db=6.0), speech)
-        target = speech
+            eq = random_eq(rng, SAMPLE_RATE, max_gain_db=6.0)
+            speech = apply_eq(eq, speech)
+            target = speech if self._targets is None else apply_eq(eq, target)
         if self.corpus.rirs and rng.random() < cfg.reverb_prob:
             h = self.corpus.rirs[int(rng.integers(len(self.corpus.rirs)))]
             d = int(np.argmax(np.abs(h)))

@@ -56,6 +56,7 @@ class TrainConfig:
     keystroke_dir: str | None = None
     extra_noise_start: int = 0
     extra_noise_dir: str | None = None
+    clean_target_start: int = 0
     weight_decay: float = 1e-4
     grad_clip: float = 1.0
     threads: int = 1
@@ -164,6 +165,7 @@ class Trainer:
             seed=cfg.seed,
             keystroke_dir=Path(cfg.keystroke_dir) if cfg.keystroke_dir and cfg.mix.keystroke_prob > 0 else None,
             extra_noise_dir=Path(cfg.extra_noise_dir) if cfg.extra_noise_dir and cfg.mix.extra_noise_prob > 0 else None,
+            clean_targets=cfg.mix.clean_targets,
         )
         plain = cfg.mix.without_augmentation()
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
@@ -173,6 +175,7 @@ class Trainer:
         # keystroke_start .. extra_noise_start: recorded typing, without the extra noise recordings
         self.no_extra_sampler = MixtureSampler(self.corpus, "train", cfg.mix.without_extra_noise(), seed=cfg.seed)
         self.valid_sampler = MixtureSampler(self.corpus, "valid", plain, seed=cfg.seed + 1)
+        self._raw_target_samplers: dict[MixConfig, MixtureSampler] = {}  # before clean_target_start
         self.step = 0
         self._build(0)
         self._valid: Batch | None = None
@@ -277,7 +280,9 @@ class Trainer:
         """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``.
 
         Augmented from ``augment_start`` on, with recorded typing from ``keystroke_start`` on
-        and extra noise recordings from ``extra_noise_start`` on.
+        and extra noise recordings from ``extra_noise_start`` on; with ``[mix] clean_targets``,
+        targets with a lowered recording floor from ``clean_target_start`` on (the noisy
+        input is the same either way).
         """
         b = self.cfg.batch_size
         if step < self.cfg.augment_start:
@@ -288,6 +293,11 @@ class Trainer:
             sampler = self.no_extra_sampler
         else:
             sampler = self.sampler
+        if step < self.cfg.clean_target_start and sampler.config.clean_targets:
+            raw = replace(sampler.config, clean_targets=False)
+            if raw not in self._raw_target_samplers:
+                self._raw_target_samplers[raw] = MixtureSampler(self.corpus, "train", raw, seed=self.cfg.seed)
+            sampler = self._raw_target_samplers[raw]
         return sampler.batch(range(step * b, (step + 1) * b))
 
     def train_step(self, tensors: tuple[torch.Tensor | None, ...] | None = None) -> dict[str, float]:
