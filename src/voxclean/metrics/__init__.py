@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .align import AlignmentInfo, align
 from .composite import composite, llr, wss
+from .pauses import pause_attenuation, speech_level_change
 from .pesq import pesq
 from .score import METRICS, Score, available_metrics, score
 from .si_sdr import si_sdr
@@ -26,6 +27,8 @@ __all__ = [
     "segmental_snr",
     "si_sdr",
     "log_spectral_distance",
+    "pause_attenuation",
+    "speech_level_change",
     "pesq",
     "stoi",
     "estoi",
