@@ -171,7 +171,7 @@ class TrainCorpus:
             ``../shared``; see ``recipes/neural/README.md``.
         clean_targets : bool
             Also keep every training utterance with its recording noise floor lowered
-            (:attr:`targets`; about 2-3 min of CPU for the whole corpus).
+            (:attr:`targets`; several minutes of one CPU core for the 5.5 h of training speech).
         """
         root = Path(root) if root is not None else data_dir()
         keyboards = load_keystrokes(Path(keystroke_dir)) if keystroke_dir is not None else []  # fail fast
