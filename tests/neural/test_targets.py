@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 
 from voxclean.neural.data import MixConfig, MixtureSampler, TrainCorpus, data_dir
-from voxclean.neural.targets import _frame_powers, active_level_change_db, reduce_noise_floor
+from voxclean.neural.targets import (
+    _frame_powers,
+    active_level_change_db,
+    reduce_noise_floor,
+)
 
 SR = 16000
 
@@ -96,7 +100,7 @@ def test_trainer_switches_targets_at_clean_target_start(corpus, tmp_path):
     from voxclean.neural.train import TrainConfig, Trainer
 
     mix = MixConfig(segment_s=1.0, clean_targets=True)
-    base = dict(seed=9, batch_size=4, max_steps=20, model=ModelConfig(hidden=16, layers=1))
+    base = {"seed": 9, "batch_size": 4, "max_steps": 20, "model": ModelConfig(hidden=16, layers=1)}
     tr = Trainer(TrainConfig(clean_target_start=5, mix=mix, **base), tmp_path / "a", corpus=corpus)
     ref = Trainer(TrainConfig(mix=replace(mix, clean_targets=False), **base), tmp_path / "b", corpus=corpus)
     before, before_ref = tr.batch(4), ref.batch(4)

@@ -31,7 +31,7 @@ def _frame_powers(x: Float64Array, frame: int) -> Float64Array:
 
 
 def _powers(reference: Any, others: list[Any], sample_rate: int) -> list[Float64Array]:
-    frame = int(round(0.02 * valid_sr(sample_rate)))
+    frame = round(0.02 * valid_sr(sample_rate))
     ref, first = check_pair(reference, others[0])
     rest = [check_pair(reference, o)[1] for o in others[1:]]
     if ref.shape[1] < frame:

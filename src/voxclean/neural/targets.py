@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["reduce_noise_floor", "active_level_change_db"]
+__all__ = ["active_level_change_db", "reduce_noise_floor"]
 
 SAMPLE_RATE = 16000
 _FRAME = 320  # 20 ms
