@@ -79,7 +79,7 @@ class NeuralParams(Params):
         0 makes the stage an exact (delayed) identity. The default, 40 dB, leaves a
         faint natural noise floor; on the dev set it scores within 0.003 PESQ-WB of
         the highest limit measured (60 or 100 dB) with the packaged models, and
-        0.006-0.020 above 30 dB, the default up to the tenth session
+        0.006-0.021 above 30 dB, the default up to the tenth session
         (``recipes/neural/README.md``).
     model : str
         The name of a packaged model (:data:`PACKAGED_MODELS`: ``""``, the default,

@@ -19,38 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["active_level_change_db", "reduce_noise_floor"]
+from ..metrics.pauses import speech_level_change
+
+__all__ = ["reduce_noise_floor"]
 
 SAMPLE_RATE = 16000
-_FRAME = 320  # 20 ms
 _WARMUP_S = 0.3
 _WARMUP_REPEATS = 4
-
-
-def _frame_powers(y: np.ndarray) -> np.ndarray:
-    n = len(y) // _FRAME
-    return np.mean(y[: n * _FRAME].astype(np.float64).reshape(n, _FRAME) ** 2, axis=1)
-
-
-def active_level_change_db(before: np.ndarray, after: np.ndarray) -> float:
-    """Level change in dB of ``after`` against ``before`` over the active frames of ``before``.
-
-    Parameters
-    ----------
-    before, after : np.ndarray [shape=(samples,)]
-        The same utterance before and after processing (16 kHz).
-
-    Returns
-    -------
-    float
-        ``10 log10`` of the power ratio over the 20 ms frames of ``before`` within 20 dB of
-        its loudest frame; 0.0 when ``before`` has no whole frame or no power.
-    """
-    p0, p1 = _frame_powers(before), _frame_powers(after)
-    if p0.size == 0 or p0.max() <= 0:
-        return 0.0
-    active = p0 > p0.max() * 1e-2
-    return float(10.0 * np.log10((p1[active].sum() + 1e-30) / p0[active].sum()))
+_ACTIVE_DB = -20.0  # the active frames of the level check: within 20 dB of the loudest
 
 
 def reduce_noise_floor(
@@ -65,20 +41,21 @@ def reduce_noise_floor(
     strength_db : float
         Largest attenuation of the estimator in dB.
     max_level_change_db : float
-        Largest change of the active speech level (:func:`active_level_change_db`)
-        accepted; beyond it the input is returned.
+        Largest change of the active speech level accepted
+        (:func:`voxclean.metrics.speech_level_change` over the 20 ms frames within 20 dB
+        of the loudest); beyond it the input is returned.
 
     Returns
     -------
     out : np.ndarray [shape=(samples,)], float32
         The utterance with its floor lowered, time-aligned with ``y`` (or ``y`` itself).
     changed : bool
-        Whether ``out`` is the processed utterance.
+        Whether ``out`` is the processed utterance (not for a silent or short one).
     """
     from voxclean.enhance.facade import enhance
 
     w = int(_WARMUP_S * SAMPLE_RATE)
-    if len(y) < 2 * w:
+    if len(y) < 2 * w or not np.any(y):
         return y, False
     x = y.astype(np.float64)
     power = np.convolve(x * x, np.ones(w) / w, mode="valid")[::160]
@@ -88,6 +65,6 @@ def reduce_noise_floor(
     out = np.asarray(out[len(warmup) :], dtype=np.float32)
     if len(out) != len(y) or not np.all(np.isfinite(out)):
         return y, False
-    if abs(active_level_change_db(y, out)) > max_level_change_db:
+    if abs(speech_level_change(y, out, sample_rate=SAMPLE_RATE, active_db=_ACTIVE_DB)) > max_level_change_db:
         return y, False
     return out, True

@@ -167,15 +167,10 @@ class Trainer:
             extra_noise_dir=Path(cfg.extra_noise_dir) if cfg.extra_noise_dir and cfg.mix.extra_noise_prob > 0 else None,
             clean_targets=cfg.mix.clean_targets,
         )
-        plain = cfg.mix.without_augmentation()
         self.sampler = MixtureSampler(self.corpus, "train", cfg.mix, seed=cfg.seed)
-        self.plain_sampler = MixtureSampler(self.corpus, "train", plain, seed=cfg.seed)  # before augment_start
-        # augment_start .. keystroke_start: the augmentations without recorded typing
-        self.no_keys_sampler = MixtureSampler(self.corpus, "train", cfg.mix.without_keystrokes(), seed=cfg.seed)
-        # keystroke_start .. extra_noise_start: recorded typing, without the extra noise recordings
-        self.no_extra_sampler = MixtureSampler(self.corpus, "train", cfg.mix.without_extra_noise(), seed=cfg.seed)
-        self.valid_sampler = MixtureSampler(self.corpus, "valid", plain, seed=cfg.seed + 1)
-        self._raw_target_samplers: dict[MixConfig, MixtureSampler] = {}  # before clean_target_start
+        # the samplers of the earlier stages' [mix] settings (mix_at), made when first needed
+        self._samplers: dict[MixConfig, MixtureSampler] = {cfg.mix: self.sampler}
+        self.valid_sampler = MixtureSampler(self.corpus, "valid", cfg.mix.without_augmentation(), seed=cfg.seed + 1)
         self.step = 0
         self._build(0)
         self._valid: Batch | None = None
@@ -276,29 +271,31 @@ class Trainer:
         self.opt.load_state_dict(opt)
 
     # -- training --------------------------------------------------------------
-    def batch(self, step: int) -> Batch:
-        """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``.
+    def mix_at(self, step: int) -> MixConfig:
+        """The ``[mix]`` settings of batch ``step``.
 
         Augmented from ``augment_start`` on, with recorded typing from ``keystroke_start`` on
         and extra noise recordings from ``extra_noise_start`` on; with ``[mix] clean_targets``,
         targets with a lowered recording floor from ``clean_target_start`` on (the noisy
         input is the same either way).
         """
+        cfg = self.cfg
+        mix = cfg.mix if step >= cfg.clean_target_start else replace(cfg.mix, clean_targets=False)
+        if step < cfg.augment_start:
+            return mix.without_augmentation()
+        if step < cfg.keystroke_start:
+            return mix.without_keystrokes()
+        if step < cfg.extra_noise_start:
+            return mix.without_extra_noise()
+        return mix
+
+    def batch(self, step: int) -> Batch:
+        """Batch of ``step``: examples ``step * B .. (step + 1) * B - 1``, mixed as :meth:`mix_at` says."""
+        mix = self.mix_at(step)
+        if mix not in self._samplers:
+            self._samplers[mix] = MixtureSampler(self.corpus, "train", mix, seed=self.cfg.seed)
         b = self.cfg.batch_size
-        if step < self.cfg.augment_start:
-            sampler = self.plain_sampler
-        elif step < self.cfg.keystroke_start:
-            sampler = self.no_keys_sampler
-        elif step < self.cfg.extra_noise_start:
-            sampler = self.no_extra_sampler
-        else:
-            sampler = self.sampler
-        if step < self.cfg.clean_target_start and sampler.config.clean_targets:
-            raw = replace(sampler.config, clean_targets=False)
-            if raw not in self._raw_target_samplers:
-                self._raw_target_samplers[raw] = MixtureSampler(self.corpus, "train", raw, seed=self.cfg.seed)
-            sampler = self._raw_target_samplers[raw]
-        return sampler.batch(range(step * b, (step + 1) * b))
+        return self._samplers[mix].batch(range(step * b, (step + 1) * b))
 
     def train_step(self, tensors: tuple[torch.Tensor | None, ...] | None = None) -> dict[str, float]:
         """Take the next step (on ``tensors``, the batch's, when given); returns the loss components."""
