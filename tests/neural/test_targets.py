@@ -115,3 +115,26 @@ def test_trainer_switches_targets_at_clean_target_start(corpus, tmp_path):
     after, after_ref = tr.batch(5), ref.batch(5)
     assert np.array_equal(after.noisy, after_ref.noisy)
     assert not np.array_equal(after.clean, after_ref.clean)
+
+
+def test_pack_makes_the_same_targets_from_its_decoded_speech(corpus, tmp_path):
+    """``load_pack(clean_targets=True)`` lowers the floor of the decoded speech as ``load`` does, on any workers."""
+    from voxclean.neural.data import _lowered_floor_targets
+
+    small = TrainCorpus(
+        {k: v[:4] for k, v in corpus.speech.items()},
+        {k: v[:4] for k, v in corpus.speakers.items()},
+        {k: v[:2] for k, v in corpus.noise.items()},
+        corpus.rirs[:1],
+        dict(corpus.summary),
+    )
+    small.save_pack(tmp_path / "c.pkl", max_utterance_s=3.0)
+    plain = TrainCorpus.load_pack(tmp_path / "c.pkl")
+    assert plain.targets == {}
+    one = TrainCorpus.load_pack(tmp_path / "c.pkl", clean_targets=True)
+    two = TrainCorpus.load_pack(tmp_path / "c.pkl", workers=2, clean_targets=True)
+    expected, summary = _lowered_floor_targets(plain.speech["train"])
+    assert summary["changed"] > 0 and one.summary["clean_targets"] == two.summary["clean_targets"] == summary
+    for got in (one.targets["train"], two.targets["train"]):
+        assert len(got) == len(expected) and all(np.array_equal(a, b) for a, b in zip(got, expected))
+    MixtureSampler(two, "train", MixConfig(segment_s=1.0, clean_targets=True), seed=3).batch(range(2))

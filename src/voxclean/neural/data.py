@@ -233,13 +233,7 @@ class TrainCorpus:
             }
         targets: dict[str, list[np.ndarray]] = {}
         if clean_targets:
-            cleaned = [reduce_noise_floor(u.astype(np.float32) / 32768.0) for u in speech["train"]]
-            targets["train"] = [_to_int16(y) if changed else u for (y, changed), u in zip(cleaned, speech["train"])]
-            summary["clean_targets"] = {
-                "method": "mmse-lsa, 20 dB limit (voxclean.neural.targets.reduce_noise_floor)",
-                "changed": sum(changed for _, changed in cleaned),
-                "unchanged": sum(not changed for _, changed in cleaned),
-            }
+            targets["train"], summary["clean_targets"] = _lowered_floor_targets(speech["train"])
         return cls(speech, speakers, noise, rirs, summary, keyboards, [_to_int16(y) for y in extra], targets)
 
     def save_pack(
@@ -309,8 +303,13 @@ class TrainCorpus:
         return {"bytes": Path(path).stat().st_size, "speech_h": summary["speech_train_h"], "noise_h": summary["noise_train_h"]}
 
     @classmethod
-    def load_pack(cls, path: str | Path, *, workers: int = 1) -> TrainCorpus:
-        """Read a pack written by :meth:`save_pack` (decoding on ``workers`` processes)."""
+    def load_pack(cls, path: str | Path, *, workers: int = 1, clean_targets: bool = False) -> TrainCorpus:
+        """Read a pack written by :meth:`save_pack` (decoding on ``workers`` processes).
+
+        With ``clean_targets``, the targets with a lowered recording floor (:attr:`targets`)
+        are made from the decoded training speech, as :meth:`load` makes them, on
+        ``workers`` processes.
+        """
         import pickle
         from concurrent.futures import ProcessPoolExecutor
 
@@ -332,7 +331,39 @@ class TrainCorpus:
         noise = {part: out["noise", part] for part in data["noise"]}
         rirs = [h.astype(np.float32) for h in data["rirs"]]
         keyboards = [[k.astype(np.float32) for k in board] for board in data["keyboards"]]
-        return cls(speech, data["speakers"], noise, rirs, data["summary"], keyboards, out["extra", "train"])
+        summary = dict(data["summary"])
+        targets: dict[str, list[np.ndarray]] = {}
+        if clean_targets:
+            targets["train"], summary["clean_targets"] = _lowered_floor_targets(speech["train"], workers=workers)
+        return cls(speech, data["speakers"], noise, rirs, summary, keyboards, out["extra", "train"], targets)
+
+
+def _lowered_floor_targets(utterances: list[np.ndarray], *, workers: int = 1) -> tuple[list[np.ndarray], dict]:
+    """Every utterance (int16) with its recording floor lowered, and a summary (see :meth:`TrainCorpus.load`).
+
+    An utterance that :func:`~voxclean.neural.targets.reduce_noise_floor` leaves unchanged
+    is the same array object in the output.
+    """
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as ex:
+            cleaned = list(ex.map(_lower_floor_int16, utterances, chunksize=8))
+    else:
+        cleaned = [_lower_floor_int16(u) for u in utterances]
+    targets = [y if y is not None else u for y, u in zip(cleaned, utterances)]
+    summary = {
+        "method": "mmse-lsa, 20 dB limit (voxclean.neural.targets.reduce_noise_floor)",
+        "changed": sum(y is not None for y in cleaned),
+        "unchanged": sum(y is None for y in cleaned),
+    }
+    return targets, summary
+
+
+def _lower_floor_int16(u: np.ndarray) -> np.ndarray | None:
+    """One int16 utterance with its floor lowered, or None where it is kept as it is."""
+    y, changed = reduce_noise_floor(u.astype(np.float32) / 32768.0)
+    return _to_int16(y) if changed else None
 
 
 def _decode_opus(blob: bytes) -> np.ndarray:

@@ -477,7 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="replace the config's [train] seed (another draw of batches)")
     a = p.parse_args(argv)
     cfg = load_config(a.config, **({} if a.seed is None else {"seed": a.seed}))
-    corpus = TrainCorpus.load_pack(a.corpus_pack, workers=max(1, a.workers)) if a.corpus_pack else None
+    corpus = (
+        TrainCorpus.load_pack(a.corpus_pack, workers=max(1, a.workers), clean_targets=cfg.mix.clean_targets)
+        if a.corpus_pack
+        else None
+    )
     trainer = Trainer(cfg, a.out, corpus, device=a.device, workers=a.workers)
     trainer.log({"event": "start", "step": trainer.step, "params": trainer.model.n_params(), "corpus": trainer.corpus.summary,
                  "device": str(trainer.device), "workers": trainer.workers})
