@@ -50,3 +50,18 @@ def test_average_refuses_different_networks(tmp_path):
     b = _checkpoint(tmp_path / "b.pt", ModelConfig(hidden=24, layers=1), 1, 1)
     with pytest.raises(ValueError, match="another network"):
         avg.average([a, b])
+
+
+def test_average_reads_a_config_without_later_keys_as_their_defaults(tmp_path):
+    """A checkpoint written before a model key existed (step 44658 has no ``lookahead``) is that key's default."""
+    avg = _average_module()
+    cfg = ModelConfig(hidden=16, layers=1)
+    old = _checkpoint(tmp_path / "old.pt", cfg, 1, 1)
+    ck = torch.load(old)
+    del ck["config"]["model"]["lookahead"]
+    torch.save(ck, old)
+    new = _checkpoint(tmp_path / "new.pt", cfg, 2, 2)
+    assert avg.average([new, old])["step"] == 2
+    ahead = _checkpoint(tmp_path / "ahead.pt", ModelConfig(hidden=16, layers=1, lookahead=1), 3, 3)
+    with pytest.raises(ValueError, match="another network"):
+        avg.average([ahead, old])
