@@ -3,7 +3,7 @@
 # the other, each with all of the machine's CPU cores building batches (the device tool runs this
 # in the repository root; $OUT = folder whose files come back). Needs, beside the tracked files:
 # gpu_pack/corpus.pkl (recipes/neural/pack_corpus.py) and .whl/ (wheels of soundfile, cffi,
-# pycparser, soxr for the machine's Python). See README.md, "Stage 13".
+# pycparser, soxr for the machine's Python). See README.md, "Stage 13, GPU part".
 #   MINUTES=3.3 bash recipes/neural/gpu_stage13.sh          (MINUTES: training time of each run)
 # DEVICE=cpu MINUTES=0.2 WORKERS=2 tries the script on any machine.
 set -euo pipefail

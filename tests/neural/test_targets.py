@@ -9,7 +9,13 @@ import pytest
 
 from voxclean.metrics import speech_level_change
 from voxclean.metrics.pauses import _frame_powers as _powers
-from voxclean.neural.data import MixConfig, MixtureSampler, TrainCorpus, data_dir
+from voxclean.neural.data import (
+    MixConfig,
+    MixtureSampler,
+    TrainCorpus,
+    _to_int16,
+    data_dir,
+)
 from voxclean.neural.targets import reduce_noise_floor
 
 SR = 16000
@@ -119,8 +125,6 @@ def test_trainer_switches_targets_at_clean_target_start(corpus, tmp_path):
 
 def test_pack_makes_the_same_targets_from_its_decoded_speech(corpus, tmp_path):
     """``load_pack(clean_targets=True)`` lowers the floor of the decoded speech as ``load`` does, on any workers."""
-    from voxclean.neural.data import _lowered_floor_targets
-
     small = TrainCorpus(
         {k: v[:4] for k, v in corpus.speech.items()},
         {k: v[:4] for k, v in corpus.speakers.items()},
@@ -133,8 +137,14 @@ def test_pack_makes_the_same_targets_from_its_decoded_speech(corpus, tmp_path):
     assert plain.targets == {}
     one = TrainCorpus.load_pack(tmp_path / "c.pkl", clean_targets=True)
     two = TrainCorpus.load_pack(tmp_path / "c.pkl", workers=2, clean_targets=True)
-    expected, summary = _lowered_floor_targets(plain.speech["train"])
-    assert summary["changed"] > 0 and one.summary["clean_targets"] == two.summary["clean_targets"] == summary
+    # each decoded utterance through reduce_noise_floor, as TrainCorpus.load does with the originals
+    lowered = [reduce_noise_floor(u.astype(np.float32) / 32768.0) for u in plain.speech["train"]]
+    expected = [
+        _to_int16(y) if changed else u
+        for (y, changed), u in zip(lowered, plain.speech["train"])
+    ]
+    changed = sum(c for _, c in lowered)
+    assert changed > 0 and one.summary["clean_targets"]["changed"] == two.summary["clean_targets"]["changed"] == changed
     for got in (one.targets["train"], two.targets["train"]):
         assert len(got) == len(expected) and all(np.array_equal(a, b) for a, b in zip(got, expected))
     MixtureSampler(two, "train", MixConfig(segment_s=1.0, clean_targets=True), seed=3).batch(range(2))
