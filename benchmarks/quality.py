@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import voxclean  # noqa: E402
 import voxclean.metrics  # noqa: E402
-from devset import SNRS_DB, Item, load_devset  # noqa: E402
+from devset import Item, load_devset  # noqa: E402
 from peers import PEERS  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
