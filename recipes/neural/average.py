@@ -26,9 +26,10 @@ def average(paths: list[Path]) -> dict:
     """The checkpoint whose ``model`` weights are the mean of those in ``paths``."""
     cks = [torch.load(p, map_location="cpu", weights_only=False) for p in paths]
     first = cks[0]
-    for p, ck in zip(paths, cks):
-        # ModelConfig fills keys an older checkpoint lacks with their defaults (e.g. lookahead 0)
-        if ModelConfig(**ck["config"]["model"]) != ModelConfig(**first["config"]["model"]) or ck["model"].keys() != first["model"].keys():
+    # ModelConfig fills keys an older checkpoint lacks with their defaults (e.g. lookahead 0)
+    network = ModelConfig(**first["config"]["model"])
+    for p, ck in zip(paths[1:], cks[1:]):
+        if ModelConfig(**ck["config"]["model"]) != network or ck["model"].keys() != first["model"].keys():
             raise ValueError(f"{p}: another network than {paths[0]}")
     mean = {k: sum(ck["model"][k].double() for ck in cks).div(len(cks)).to(v.dtype) for k, v in first["model"].items()}
     return {
