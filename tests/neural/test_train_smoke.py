@@ -298,3 +298,25 @@ def test_extra_noise_dir_is_read(tmp_path):
     assert len(got) == 1 and got[0].dtype == np.float32 and abs(len(got[0]) - 1600) <= 1
     with pytest.raises(FileNotFoundError):
         load_extra_noise(tmp_path / "missing")
+
+
+def test_config_base_variant(tmp_path):
+    """A config with ``base`` is its base with the variant's keys replaced, table by table."""
+    from pathlib import Path
+
+    recipes = Path(__file__).resolve().parents[2] / "recipes" / "neural"
+    (tmp_path / "base.toml").write_text(
+        (recipes / "stage15.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "variant.toml").write_text(
+        'base = "base.toml"\n[train]\nmax_steps = 123\n[mix]\nclean_targets = true\n', encoding="utf-8"
+    )
+    base, variant = load_config(tmp_path / "base.toml"), load_config(tmp_path / "variant.toml")
+    assert variant.max_steps == 123 and variant.mix.clean_targets and not base.mix.clean_targets
+    assert variant.seed == base.seed and variant.restarts == base.restarts
+    assert variant.model == base.model and variant.loss == base.loss
+    assert variant.mix.snr_db == base.mix.snr_db
+    (tmp_path / "a.toml").write_text('base = "b.toml"\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('base = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="cycle"):
+        load_config(tmp_path / "a.toml")

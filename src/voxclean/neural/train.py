@@ -80,12 +80,31 @@ def _build(cls, table: dict):
     return cls(**kw)
 
 
+def _read_tables(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The tables of a TOML config, with those of its ``base`` file (if any) underneath.
+
+    A top-level ``base = "other.toml"`` (relative to this file) makes this file a variant:
+    each of its keys replaces the base's key of the same table, every other key is the
+    base's. Bases may chain; a cycle is an error.
+    """
+    path = path.resolve()
+    if path in seen:
+        raise ValueError(f"config base cycle: {' -> '.join(str(p) for p in (*seen, path))}")
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    merged = _read_tables(path.parent / base, (*seen, path))
+    for name, table in data.items():
+        merged[name] = {**merged.get(name, {}), **table}
+    return merged
+
+
 def load_config(path: str | Path | None = None, **overrides) -> TrainConfig:
-    """Read a TOML config (tables ``train``, ``model``, ``mix``, ``loss``); ``None`` = defaults."""
-    data: dict = {}
-    if path is not None:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+    """Read a TOML config (tables ``train``, ``model``, ``mix``, ``loss``, and an optional
+    top-level ``base`` file it varies, see ``_read_tables``); ``None`` = defaults."""
+    data: dict = {} if path is None else _read_tables(Path(path))
     train = dict(data.get("train", {}))
     train.update(overrides)
     return TrainConfig(
