@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -302,8 +304,6 @@ def test_extra_noise_dir_is_read(tmp_path):
 
 def test_config_base_variant(tmp_path):
     """A config with ``base`` is its base with the variant's keys replaced, table by table."""
-    from pathlib import Path
-
     recipes = Path(__file__).resolve().parents[2] / "recipes" / "neural"
     (tmp_path / "base.toml").write_text(
         (recipes / "stage15.toml").read_text(encoding="utf-8"), encoding="utf-8"
