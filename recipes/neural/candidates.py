@@ -1,0 +1,136 @@
+"""Make, export and score the candidates of a stage: its runs' ends and their means.
+
+    python recipes/neural/candidates.py OUT_DIR --start START.pt RUN.pt [RUN.pt ...] [--jobs 2]
+
+A stage trains one or more runs from the shipped checkpoint ``START.pt``. The
+candidates for shipping are every non-empty set of the runs' ends, alone or averaged
+(:func:`average.average`), each also averaged with the start, plus the start itself as
+the reference: for two runs ``a`` and ``b`` that is ``a``, ``b``, ``a+b``, ``a+start``,
+``b+start``, ``a+b+start`` and ``start``. Each is written to ``OUT_DIR`` as a checkpoint
+(the means) and a float16 ONNX file (``python -m voxclean.neural.export ... --float16``,
+the form that is shipped), then scored on the dev set by ``evaluate.py --strength 40
+--by-noise`` (``--jobs`` at a time, one thread each), whose output goes to
+``OUT_DIR/eval_NAME.txt``. The last lines printed are one table row per candidate.
+To start it when training ends, e.g.::
+
+    while pgrep -f "neural.train recipes/neural/stage19" > /dev/null; do sleep 30; done
+    python recipes/neural/candidates.py runs/cand19 --start recipes/neural/checkpoints/step123770/checkpoint.pt \\
+        runs/stage19a/checkpoint.pt runs/stage19s/checkpoint.pt
+
+Training-side tool: needs torch and onnx (``pip install -e ".[train]"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from average import average  # noqa: E402
+
+from voxclean.neural.export import export_onnx, load_checkpoint_model  # noqa: E402
+
+_SUMMARY = re.compile(
+    r"PESQ (?P<pesq>[\d.]+) .*?STOI (?P<stoi>[\d.]+) .*? SI-SDR (?P<sisdr>[-\d.]+) .*?"
+    r"dPESQ (?P<dpesq>[-+\d.]+) dSI-SDR (?P<dsisdr>[-+\d.]+)"
+)
+
+
+def candidate_sets(runs: list[str]) -> list[tuple[str, list[int]]]:
+    """Names and members of the candidates; member ``-1`` is the start, ``i`` is ``runs[i]``.
+
+    Parameters
+    ----------
+    runs : list of str
+        Short names of the runs, in order (e.g. the stems of their folders).
+
+    Returns
+    -------
+    list of (str, list of int)
+        Every non-empty set of runs alone and with the start, then the start alone.
+    """
+    out = []
+    for with_start in (False, True):
+        for k in range(1, len(runs) + 1):
+            for combo in itertools.combinations(range(len(runs)), k):
+                members = list(combo) + ([-1] if with_start else [])
+                out.append(("+".join(runs[i] if i >= 0 else "start" for i in members), members))
+    out.append(("start", [-1]))
+    return out
+
+
+def make_candidates(out_dir: Path, start: Path, runs: list[Path], names: list[str]) -> list[tuple[str, Path]]:
+    """Write each candidate's checkpoint (means only) and float16 ONNX file; return (name, onnx path)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made = []
+    for name, members in candidate_sets(names):
+        paths = [start if i < 0 else runs[i] for i in members]
+        ckpt = paths[0]
+        if len(paths) > 1:
+            ckpt = out_dir / f"{name}.pt"
+            torch.save(average(paths), ckpt)
+        model, ck = load_checkpoint_model(ckpt)
+        extra = {"averaged_from": json.dumps(ck["averaged"])} if "averaged" in ck else None  # as export's CLI
+        onnx_path = export_onnx(
+            model, out_dir / f"{name}.onnx", train_config=ck.get("config"), corpus=ck.get("corpus"),
+            steps=ck.get("step"), extra=extra, weights="float16",
+        )
+        made.append((name, onnx_path))
+        print(f"{onnx_path}: step {ck.get('step')}", flush=True)
+    return made
+
+
+def _evaluate(name: str, model: Path, out_dir: Path, max_items: int | None) -> str:
+    cmd = [sys.executable, str(HERE / "evaluate.py"), "--model", str(model), "--strength", "40", "--by-noise"]
+    if max_items:
+        cmd += ["--max-items", str(max_items)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    (out_dir / f"eval_{name}.txt").write_text(res.stdout + res.stderr)
+    if res.returncode != 0:
+        return f"| {name} | evaluate.py failed (exit {res.returncode}); see eval_{name}.txt |"
+    m = _SUMMARY.search(res.stdout)
+    if m is None:
+        return f"| {name} | no summary line; see eval_{name}.txt |"
+    return f"| {name} | {m['pesq']} | {m['stoi']} | {m['sisdr']} | {m['dpesq']} | {m['dsisdr']} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("runs", type=Path, nargs="+", help="the runs' final checkpoints")
+    ap.add_argument("--start", type=Path, required=True, help="the checkpoint the runs started from")
+    ap.add_argument("--jobs", type=int, default=2, help="evaluations at a time")
+    ap.add_argument("--max-items", type=int, default=None, help="score only the first N dev items")
+    ap.add_argument("--no-eval", action="store_true", help="make the files only")
+    a = ap.parse_args(argv)
+    for p in [a.start, *a.runs]:
+        if not p.is_file():
+            ap.error(f"{p}: no such checkpoint")
+    names = [p.parent.name if p.name == "checkpoint.pt" else p.stem for p in a.runs]
+    if len(set(names)) != len(names) or "start" in names:
+        names = [f"r{i}" for i in range(len(a.runs))]
+    made = make_candidates(a.out_dir, a.start, a.runs, names)
+    if a.no_eval:
+        return 0
+    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        rows = list(pool.map(lambda nm: _evaluate(nm[0], nm[1], a.out_dir, a.max_items), made))
+    print("| candidate | PESQ-WB | STOI | SI-SDR dB | dPESQ @0/5/10 | dSI-SDR @0/5/10 |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
