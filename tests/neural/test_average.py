@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from voxclean.neural.model import GruMask, ModelConfig  # noqa: E402
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "neural" / "average.py"
-
-
-def _average_module():
-    spec = importlib.util.spec_from_file_location("recipe_average", _SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _checkpoint(path: Path, cfg: ModelConfig, seed: int, step: int) -> Path:
-    torch.manual_seed(seed)
-    model = GruMask(cfg)
-    torch.save({"model": model.state_dict(), "step": step, "config": {"model": cfg.to_dict()}, "corpus": {}}, path)
-    return path
+from .recipe_helpers import recipe_module, weights_checkpoint  # noqa: E402
 
 
 def test_average_is_the_mean_of_the_weights(tmp_path):
-    avg = _average_module()
+    avg = recipe_module("average")
     cfg = ModelConfig(hidden=16, layers=1, df_bins=8, df_order=2, df_hidden=8)
-    a = _checkpoint(tmp_path / "a.pt", cfg, 1, 100)
-    b = _checkpoint(tmp_path / "b.pt", cfg, 2, 200)
+    a = weights_checkpoint(tmp_path / "a.pt", cfg, 1, 100)
+    b = weights_checkpoint(tmp_path / "b.pt", cfg, 2, 200)
     out = avg.average([a, b])
     wa, wb = torch.load(a)["model"], torch.load(b)["model"]
     for k, v in out["model"].items():
@@ -45,23 +28,23 @@ def test_average_is_the_mean_of_the_weights(tmp_path):
 
 
 def test_average_refuses_different_networks(tmp_path):
-    avg = _average_module()
-    a = _checkpoint(tmp_path / "a.pt", ModelConfig(hidden=16, layers=1), 1, 1)
-    b = _checkpoint(tmp_path / "b.pt", ModelConfig(hidden=24, layers=1), 1, 1)
+    avg = recipe_module("average")
+    a = weights_checkpoint(tmp_path / "a.pt", ModelConfig(hidden=16, layers=1), 1, 1)
+    b = weights_checkpoint(tmp_path / "b.pt", ModelConfig(hidden=24, layers=1), 1, 1)
     with pytest.raises(ValueError, match="another network"):
         avg.average([a, b])
 
 
 def test_average_reads_a_config_without_later_keys_as_their_defaults(tmp_path):
     """A checkpoint written before a model key existed (step 44658 has no ``lookahead``) is that key's default."""
-    avg = _average_module()
+    avg = recipe_module("average")
     cfg = ModelConfig(hidden=16, layers=1)
-    old = _checkpoint(tmp_path / "old.pt", cfg, 1, 1)
+    old = weights_checkpoint(tmp_path / "old.pt", cfg, 1, 1)
     ck = torch.load(old)
     del ck["config"]["model"]["lookahead"]
     torch.save(ck, old)
-    new = _checkpoint(tmp_path / "new.pt", cfg, 2, 2)
+    new = weights_checkpoint(tmp_path / "new.pt", cfg, 2, 2)
     assert avg.average([new, old])["step"] == 2
-    ahead = _checkpoint(tmp_path / "ahead.pt", ModelConfig(hidden=16, layers=1, lookahead=1), 3, 3)
+    ahead = weights_checkpoint(tmp_path / "ahead.pt", ModelConfig(hidden=16, layers=1, lookahead=1), 3, 3)
     with pytest.raises(ValueError, match="another network"):
         avg.average([ahead, old])

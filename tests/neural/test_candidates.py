@@ -2,47 +2,29 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from voxclean.neural.model import GruMask, ModelConfig  # noqa: E402
+from voxclean.neural.model import ModelConfig  # noqa: E402
 from voxclean.neural.runtime import NeuralModel  # noqa: E402
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "neural" / "candidates.py"
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("recipe_candidates", _SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _checkpoint(path: Path, cfg: ModelConfig, seed: int, step: int) -> Path:
-    torch.manual_seed(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ck = {"model": GruMask(cfg).state_dict(), "step": step, "config": {"model": cfg.to_dict()}, "corpus": {}}
-    torch.save(ck, path)
-    return path
+from .recipe_helpers import recipe_module, weights_checkpoint  # noqa: E402
 
 
 def test_candidate_sets_for_two_runs():
-    names = [n for n, _ in _module().candidate_sets(["a", "b"])]
+    names = [n for n, _ in recipe_module("candidates").candidate_sets(["a", "b"])]
     assert names == ["a", "b", "a+b", "a+start", "b+start", "a+b+start", "start"]
-    assert len(_module().candidate_sets(["a", "b", "c"])) == 2 * 7 + 1
+    assert len(recipe_module("candidates").candidate_sets(["a", "b", "c"])) == 2 * 7 + 1
 
 
 def test_candidates_written_as_means_and_float16_models(tmp_path):
-    mod = _module()
+    mod = recipe_module("candidates")
     cfg = ModelConfig(hidden=16, layers=1, df_bins=8, df_order=2, df_hidden=8)
-    start = _checkpoint(tmp_path / "start.pt", cfg, 0, 100)
-    a = _checkpoint(tmp_path / "runA" / "checkpoint.pt", cfg, 1, 150)
-    b = _checkpoint(tmp_path / "runB" / "checkpoint.pt", cfg, 2, 140)
+    start = weights_checkpoint(tmp_path / "start.pt", cfg, 0, 100)
+    a = weights_checkpoint(tmp_path / "runA" / "checkpoint.pt", cfg, 1, 150)
+    b = weights_checkpoint(tmp_path / "runB" / "checkpoint.pt", cfg, 2, 140)
     out = tmp_path / "cand"
     assert mod.main([str(out), "--start", str(start), str(a), str(b), "--no-eval"]) == 0
     assert sorted(p.name for p in out.glob("*.onnx")) == sorted(
@@ -61,7 +43,7 @@ def test_candidates_written_as_means_and_float16_models(tmp_path):
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        _module().main([str(tmp_path / "c"), "--start", str(tmp_path / "none.pt"), str(tmp_path / "x.pt")])
+        recipe_module("candidates").main([str(tmp_path / "c"), "--start", str(tmp_path / "none.pt"), str(tmp_path / "x.pt")])
     assert "no such checkpoint" in capsys.readouterr().err
 
 
@@ -70,5 +52,5 @@ def test_summary_line_parsed():
         "strength_db=40 n=126: PESQ 2.016 (noisy 1.418) STOI 0.876 (noisy 0.818) SI-SDR 11.22 (noisy 4.48) "
         "| @0/5/10 dB: dPESQ +0.589 dSI-SDR +7.80 | @15/20 dB dSTOI +0.0291"
     )
-    m = _module()._SUMMARY.search(line)
+    m = recipe_module("candidates")._SUMMARY.search(line)
     assert (m["pesq"], m["stoi"], m["sisdr"], m["dpesq"], m["dsisdr"]) == ("2.016", "0.876", "11.22", "+0.589", "+7.80")

@@ -1,0 +1,30 @@
+"""Helpers for the tests of the training-side scripts in ``recipes/neural/`` (needs torch)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+from voxclean.neural.model import GruMask, ModelConfig
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "neural"
+
+
+def recipe_module(name: str) -> ModuleType:
+    """Import ``recipes/neural/<name>.py`` (not a package) as a module."""
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", RECIPES / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def weights_checkpoint(path: Path, cfg: ModelConfig, seed: int, step: int) -> Path:
+    """Write a weights-only checkpoint of a freshly initialised ``GruMask(cfg)`` (seeded) at ``path``."""
+    torch.manual_seed(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ck = {"model": GruMask(cfg).state_dict(), "step": step, "config": {"model": cfg.to_dict()}, "corpus": {}}
+    torch.save(ck, path)
+    return path
