@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import re
 import subprocess
@@ -39,7 +38,7 @@ sys.path.insert(0, str(HERE))
 
 from average import average  # noqa: E402
 
-from voxclean.neural.export import export_onnx, load_checkpoint_model  # noqa: E402
+from voxclean.neural.export import export_checkpoint  # noqa: E402
 
 _SUMMARY = re.compile(
     r"PESQ (?P<pesq>[\d.]+) .*?STOI (?P<stoi>[\d.]+) .*? SI-SDR (?P<sisdr>[-\d.]+) .*?"
@@ -80,12 +79,7 @@ def make_candidates(out_dir: Path, start: Path, runs: list[Path], names: list[st
         if len(paths) > 1:
             ckpt = out_dir / f"{name}.pt"
             torch.save(average(paths), ckpt)
-        model, ck = load_checkpoint_model(ckpt)
-        extra = {"averaged_from": json.dumps(ck["averaged"])} if "averaged" in ck else None  # as export's CLI
-        onnx_path = export_onnx(
-            model, out_dir / f"{name}.onnx", train_config=ck.get("config"), corpus=ck.get("corpus"),
-            steps=ck.get("step"), extra=extra, weights="float16",
-        )
+        onnx_path, _, ck = export_checkpoint(ckpt, out_dir / f"{name}.onnx", float16=True)
         made.append((name, onnx_path))
         print(f"{onnx_path}: step {ck.get('step')}", flush=True)
     return made

@@ -40,7 +40,7 @@ from . import features as F
 from .features import FORMAT_VERSION, feature_spec
 from .model import GruMask, ModelConfig
 
-__all__ = ["FORMAT_VERSION", "export_onnx", "feature_spec", "load_checkpoint_model"]
+__all__ = ["FORMAT_VERSION", "export_checkpoint", "export_onnx", "feature_spec", "load_checkpoint_model"]
 
 class _Step(torch.nn.Module):
     def __init__(self, model: GruMask) -> None:
@@ -183,18 +183,40 @@ def _store_float16(proto) -> None:
     graph.node.extend(casts + nodes)
 
 
+def export_checkpoint(checkpoint: str | Path, output: str | Path, *, float16: bool = False) -> tuple[Path, GruMask, dict]:
+    """Export a training checkpoint to ``output`` with the metadata it carries.
+
+    Parameters
+    ----------
+    checkpoint : str or Path
+        A checkpoint of ``voxclean.neural.train`` or ``recipes/neural/average.py`` (whose
+        ``averaged`` list becomes the metadata ``averaged_from``).
+    output : str or Path
+        The ONNX file to write.
+    float16 : bool
+        Store the weights as float16 (see the module docstring).
+
+    Returns
+    -------
+    (Path, GruMask, dict)
+        The written file, the model and the checkpoint dict.
+    """
+    model, ck = load_checkpoint_model(checkpoint)
+    extra = {"averaged_from": json.dumps(ck["averaged"])} if "averaged" in ck else None  # recipes/neural/average.py
+    out = export_onnx(
+        model, output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"), extra=extra,
+        weights="float16" if float16 else "float32",
+    )
+    return out, model, ck
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m voxclean.neural.export", description="checkpoint -> ONNX")
     p.add_argument("checkpoint")
     p.add_argument("output")
     p.add_argument("--float16", action="store_true", help="store the weights as float16 (half the file)")
     a = p.parse_args(argv)
-    model, ck = load_checkpoint_model(a.checkpoint)
-    extra = {"averaged_from": json.dumps(ck["averaged"])} if "averaged" in ck else None  # recipes/neural/average.py
-    out = export_onnx(
-        model, a.output, train_config=ck.get("config"), corpus=ck.get("corpus"), steps=ck.get("step"), extra=extra,
-        weights="float16" if a.float16 else "float32",
-    )
+    out, model, ck = export_checkpoint(a.checkpoint, a.output, float16=a.float16)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {model.n_params()} parameters, step {ck.get('step')})")
     return 0
 
