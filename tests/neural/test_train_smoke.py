@@ -171,6 +171,26 @@ def test_widening_mid_run_equals_resuming_into_the_wider_model(corpus, tmp_path)
         assert torch.equal(pa, pb)
 
 
+def test_saved_start_of_a_widened_run_is_the_run_s_own_start(corpus, tmp_path):
+    """``save_weights`` after loading a narrower checkpoint keeps the widened start: weights only,
+    the narrow model's function, and the new units the run itself starts with."""
+    narrow = Trainer(_cfg(model=ModelConfig(hidden=16, layers=1)), tmp_path / "narrow", corpus=corpus)
+    narrow.train_step()
+    (tmp_path / "wide").mkdir()
+    narrow.save(tmp_path / "wide" / "checkpoint.pt")
+    wide_cfg = _cfg(model=ModelConfig(hidden=24, layers=1))
+    start = Trainer(wide_cfg, tmp_path / "wide", corpus=corpus)
+    saved = torch.load(start.save_weights(tmp_path / "start.pt"), weights_only=False)
+    assert "opt" not in saved and saved["step"] == 1
+    assert saved["model"]["encoder.weight"].shape[0] == 24
+    again = Trainer(wide_cfg, tmp_path / "wide", corpus=corpus)  # the run, built again from the same files
+    for name, w in again.model.state_dict().items():
+        assert torch.equal(saved["model"][name], w), name
+    with torch.no_grad():
+        feats = torch.from_numpy(narrow.batch(0).features[:1])
+        torch.testing.assert_close(again.model(feats)[0], narrow.model(feats)[0], atol=1e-6, rtol=0)
+
+
 def test_weights_only_checkpoint_resumes_with_a_fresh_optimizer(corpus, tmp_path):
     """Committed checkpoints carry no optimizer state; they resume the weights and step."""
     a = Trainer(_cfg(), tmp_path / "a", corpus=corpus)

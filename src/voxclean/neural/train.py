@@ -258,6 +258,21 @@ class Trainer:
         os.replace(tmp, path)
         return path
 
+    def save_weights(self, path: str | Path) -> Path:
+        """Write the current weights as a weights-only checkpoint (no optimizer state), as committed.
+
+        Used to keep a run's start as loaded (``--save-start``): a checkpoint widened on
+        load has new units drawn from this run's seed, so averaging the saved start with
+        the run's end (``recipes/neural/average.py``) averages two states of one network.
+        """
+        path = Path(path)
+        ck = self.state_dict()
+        del ck["opt"]
+        tmp = path.with_suffix(".tmp")
+        torch.save(ck, tmp)
+        os.replace(tmp, path)
+        return path
+
     def load(self, path: Path) -> None:
         """Resume from a checkpoint.
 
@@ -494,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
         help="set max_steps so the run (its schedule included) ends after about this wall time",
     )
     p.add_argument("--seed", type=int, default=None, help="replace the config's [train] seed (another draw of batches)")
+    p.add_argument(
+        "--save-start", default=None, metavar="PATH",
+        help="write the run's starting weights (as loaded, e.g. widened) to PATH as a weights-only checkpoint and stop",
+    )
     a = p.parse_args(argv)
     cfg = load_config(a.config, **({} if a.seed is None else {"seed": a.seed}))
     corpus = (
@@ -502,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         else None
     )
     trainer = Trainer(cfg, a.out, corpus, device=a.device, workers=a.workers)
+    if a.save_start:
+        print(f"wrote {trainer.save_weights(a.save_start)} (step {trainer.step}, {trainer.model.n_params()} parameters)")
+        return 0
     trainer.log({"event": "start", "step": trainer.step, "params": trainer.model.n_params(), "corpus": trainer.corpus.summary,
                  "device": str(trainer.device), "workers": trainer.workers})
     if a.fit_minutes is not None:
