@@ -172,7 +172,7 @@ def test_widening_mid_run_equals_resuming_into_the_wider_model(corpus, tmp_path)
 
 
 def test_saved_start_of_a_widened_run_is_the_run_s_own_start(corpus, tmp_path):
-    """``save_weights`` after loading a narrower checkpoint keeps the widened start: weights only,
+    """``save(weights_only=True)`` after loading a narrower checkpoint keeps the widened start: weights only,
     the narrow model's function, and the new units the run itself starts with."""
     narrow = Trainer(_cfg(model=ModelConfig(hidden=16, layers=1)), tmp_path / "narrow", corpus=corpus)
     narrow.train_step()
@@ -180,7 +180,7 @@ def test_saved_start_of_a_widened_run_is_the_run_s_own_start(corpus, tmp_path):
     narrow.save(tmp_path / "wide" / "checkpoint.pt")
     wide_cfg = _cfg(model=ModelConfig(hidden=24, layers=1))
     start = Trainer(wide_cfg, tmp_path / "wide", corpus=corpus)
-    saved = torch.load(start.save_weights(tmp_path / "start.pt"), weights_only=False)
+    saved = torch.load(start.save(tmp_path / "start.pt", weights_only=True), weights_only=False)
     assert "opt" not in saved and saved["step"] == 1
     assert saved["model"]["encoder.weight"].shape[0] == 24
     again = Trainer(wide_cfg, tmp_path / "wide", corpus=corpus)  # the run, built again from the same files

@@ -251,23 +251,18 @@ class Trainer:
             "corpus": self.corpus.summary,
         }
 
-    def save(self, path: Path | None = None) -> Path:
-        path = path or self.out / "checkpoint.pt"
-        tmp = path.with_suffix(".tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
-        return path
+    def save(self, path: str | Path | None = None, *, weights_only: bool = False) -> Path:
+        """Write the checkpoint (atomically) to ``path`` (default: the run folder's ``checkpoint.pt``).
 
-    def save_weights(self, path: str | Path) -> Path:
-        """Write the current weights as a weights-only checkpoint (no optimizer state), as committed.
-
-        Used to keep a run's start as loaded (``--save-start``): a checkpoint widened on
-        load has new units drawn from this run's seed, so averaging the saved start with
-        the run's end (``recipes/neural/average.py``) averages two states of one network.
+        ``weights_only``: without the optimizer state, as the committed checkpoints are. Used to
+        keep a run's start as loaded (``--save-start``): a checkpoint widened on load has new
+        units drawn from this run's seed, so averaging the saved start with the run's end
+        (``recipes/neural/average.py``) averages two states of one network.
         """
-        path = Path(path)
+        path = Path(path) if path is not None else self.out / "checkpoint.pt"
         ck = self.state_dict()
-        del ck["opt"]
+        if weights_only:
+            del ck["opt"]
         tmp = path.with_suffix(".tmp")
         torch.save(ck, tmp)
         os.replace(tmp, path)
@@ -522,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     trainer = Trainer(cfg, a.out, corpus, device=a.device, workers=a.workers)
     if a.save_start:
-        print(f"wrote {trainer.save_weights(a.save_start)} (step {trainer.step}, {trainer.model.n_params()} parameters)")
+        print(f"wrote {trainer.save(a.save_start, weights_only=True)} (step {trainer.step}, {trainer.model.n_params()} parameters)")
         return 0
     trainer.log({"event": "start", "step": trainer.step, "params": trainer.model.n_params(), "corpus": trainer.corpus.summary,
                  "device": str(trainer.device), "workers": trainer.workers})
