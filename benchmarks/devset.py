@@ -59,6 +59,7 @@ import csv
 import hashlib
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -478,15 +479,23 @@ def cache_key(root: Path, seed: int) -> str:
 
 
 def save_cache(items: Sequence[Item], path: Path) -> None:
-    """Write items to one compressed ``.npz`` (atomic rename)."""
+    """Write items to one compressed ``.npz`` (atomic rename).
+
+    Each writer uses its own temporary name, so processes that build the same
+    cache at once (e.g. evaluations started side by side on a fresh checkout)
+    each finish, and the last rename wins with identical content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps([it.meta() for it in items]))}
     for k, it in enumerate(items):
         arrays[f"clean_{k}"] = it.clean
         arrays[f"noisy_{k}"] = it.noisy
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz")
+    try:
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_cache(path: Path) -> list[Item]:
