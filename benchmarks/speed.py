@@ -22,7 +22,9 @@
    polling where that is missing); a child that
    only imports the same modules and builds the enhancer gives the baseline.
 
-Writes ``benchmarks/results/speed.md``.
+Writes ``benchmarks/results/speed.md`` (a full run) or ``--out DIR/speed.md``; a
+partial run (``--quick``, ``--methods``, ``--no-memory``, ``--neural-models``)
+without ``--out`` only prints its report, so that it cannot replace the full one.
 
 Usage::
 
@@ -384,7 +386,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="time each streaming run N times; report the median run and the range (the VM's speed varies)")
     ap.add_argument("--neural-models", default="",
                     help="comma list of ONNX files or packaged model names (e.g. ',low-latency'; empty item = the default)")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="folder for speed.md (default: benchmarks/results for a full run; "
+                         "a partial run writes nothing unless this is given)")
     ap.add_argument("--child-enhance", nargs=3, metavar=("SRC", "DST", "METHOD"), help=argparse.SUPPRESS)
     ap.add_argument("--child-baseline", metavar="METHOD", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
@@ -404,6 +408,19 @@ def header(command: str) -> list[str]:
         + " (other processes on the machine slow the timings down)",
         "",
     ]
+
+
+def report_dir(args: argparse.Namespace) -> Path | None:
+    """Folder that ``speed.md`` goes to, or None when the run writes no file.
+
+    ``benchmarks/results/speed.md`` is the full run's report (with rows added by hand
+    from partial runs), so a partial run (``--quick``, ``--methods``, ``--no-memory``
+    or ``--neural-models``) only prints its report, unless ``--out`` names a folder.
+    """
+    if args.out is not None:
+        return args.out
+    partial = args.quick or args.methods is not None or args.no_memory or args.neural_models != ""
+    return None if partial else RESULTS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -435,9 +452,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parts += ["## Peak memory, file enhancement", "", memory_table(runs, file_seconds), ""]
         parts += [f"- {n}" for n in notes]
         parts += [f"- read block: {READ_BLOCK_FRAMES} frames; peak RSS of each child from GNU `time -f %M` (max resident set size)", ""]
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "speed.md").write_text("\n".join(parts) + "\n")
     print("\n".join(parts))
+    out = report_dir(args)
+    if out is None:
+        print("[speed] partial run: speed.md not written (pass --out DIR to keep it)", file=sys.stderr)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "speed.md").write_text("\n".join(parts) + "\n")
     return 0
 
 

@@ -1,22 +1,14 @@
-"""The dev-set cache of ``benchmarks/devset.py`` (a script folder, loaded by path)."""
+"""The dev-set cache of ``benchmarks/devset.py``."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from .bench_helpers import bench_module
 
 
 def _devset():
-    spec = importlib.util.spec_from_file_location("bench_devset", BENCHMARKS / "devset.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up by name
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("devset")
 
 
 def _items(devset, n: int = 2):
