@@ -59,7 +59,6 @@ import csv
 import hashlib
 import json
 import os
-import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,6 +67,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from scipy.signal import fftconvolve
+
+from voxclean.io._atomic import AtomicTarget
 
 SR = 16000
 SNRS_DB: tuple[int, ...] = (-5, 0, 5, 10, 15, 20)
@@ -481,21 +482,24 @@ def cache_key(root: Path, seed: int) -> str:
 def save_cache(items: Sequence[Item], path: Path) -> None:
     """Write items to one compressed ``.npz`` (atomic rename).
 
-    Each writer uses its own temporary name, so processes that build the same
-    cache at once (e.g. evaluations started side by side on a fresh checkout)
-    each finish, and the last rename wins with identical content.
+    Each writer uses its own temporary name (:class:`voxclean.io._atomic.AtomicTarget`,
+    as the audio writers), so processes that build the same cache at once (e.g.
+    evaluations started side by side on a fresh checkout) each finish, and the last
+    rename wins with identical content.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps([it.meta() for it in items]))}
     for k, it in enumerate(items):
         arrays[f"clean_{k}"] = it.clean
         arrays[f"noisy_{k}"] = it.noisy
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz")
+    target = AtomicTarget(path)
     try:
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        with open(target.tmp_path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    except BaseException:
+        target.abort()
+        raise
+    target.commit()
 
 
 def load_cache(path: Path) -> list[Item]:

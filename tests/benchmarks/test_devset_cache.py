@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bench_helpers import bench_module
+from ..script_loader import load_script
 
 
 def _devset():
-    return bench_module("devset")
+    return load_script("benchmarks/devset.py", "bench_devset")
 
 
 def _items(devset, n: int = 2):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .bench_helpers import bench_module
+from ..script_loader import load_script
 
 
 @pytest.mark.parametrize(
@@ -19,12 +19,12 @@ from .bench_helpers import bench_module
     ],
 )
 def test_partial_run_does_not_replace_the_full_report(argv):
-    speed = bench_module("speed")
+    speed = load_script("benchmarks/speed.py", "bench_speed")
     assert speed.report_dir(speed.parse_args(argv)) is None
 
 
 def test_full_run_and_explicit_out(tmp_path):
-    speed = bench_module("speed")
+    speed = load_script("benchmarks/speed.py", "bench_speed")
     assert speed.report_dir(speed.parse_args([])) == speed.RESULTS
     assert speed.report_dir(speed.parse_args(["--memory-method", "neural", "--repeat", "3"])) == speed.RESULTS
     out = tmp_path / "speed_run"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
@@ -10,15 +9,12 @@ import torch
 
 from voxclean.neural.model import GruMask, ModelConfig
 
-RECIPES = Path(__file__).resolve().parents[2] / "recipes" / "neural"
+from ..script_loader import load_script
 
 
 def recipe_module(name: str) -> ModuleType:
     """Import ``recipes/neural/<name>.py`` (not a package) as a module."""
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", RECIPES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(f"recipes/neural/{name}.py", f"recipe_{name}")
 
 
 def weights_checkpoint(path: Path, cfg: ModelConfig, seed: int, step: int) -> Path:
