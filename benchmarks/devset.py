@@ -492,14 +492,8 @@ def save_cache(items: Sequence[Item], path: Path) -> None:
     for k, it in enumerate(items):
         arrays[f"clean_{k}"] = it.clean
         arrays[f"noisy_{k}"] = it.noisy
-    target = AtomicTarget(path)
-    try:
-        with open(target.tmp_path, "wb") as f:
-            np.savez_compressed(f, **arrays)
-    except BaseException:
-        target.abort()
-        raise
-    target.commit()
+    with AtomicTarget(path) as target, open(target.tmp_path, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def load_cache(path: Path) -> list[Item]:

@@ -77,6 +77,9 @@ class AtomicTarget:
     :func:`os.replace` is atomic and folder walkers ignore it. It is created
     with mode ``0o666`` minus the umask, like a plain ``open(path, "w")``.
 
+    Used as a context manager, it commits when the block ends normally and aborts
+    (deletes the temporary file) when the block raises.
+
     Parameters
     ----------
     path : pathlib.Path
@@ -92,6 +95,15 @@ class AtomicTarget:
             raise AudioFileError(f"path={str(path)!r}: cannot create a file there ({exc})") from exc
         os.close(fd)
         self._done = False
+
+    def __enter__(self) -> AtomicTarget:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
 
     def commit(self) -> None:
         """Flush the temporary file to disk and rename it over :attr:`path`."""

@@ -239,14 +239,12 @@ def save(
     )
     check_codec_rate(sub, sr)
     out = check_output_path(path, overwrite=overwrite, protect=protect, in_place=in_place)
-    target = AtomicTarget(out)
     try:
-        data = clip_for_subtype(y, sub)
-        with sf.SoundFile(str(target.tmp_path), "w", samplerate=sr, channels=y.shape[0], subtype=sub, format=fmt) as f:
-            f.write(np.ascontiguousarray(data.T))
-        target.commit()
+        with AtomicTarget(out) as target:
+            data = clip_for_subtype(y, sub)
+            with sf.SoundFile(str(target.tmp_path), "w", samplerate=sr, channels=y.shape[0], subtype=sub, format=fmt) as f:
+                f.write(np.ascontiguousarray(data.T))
     except BaseException as exc:
-        target.abort()
         if isinstance(exc, _WRITE_ERRORS) and not isinstance(exc, VoxcleanError):
             raise AudioFileError(f"path={str(out)!r}: writing {fmt}/{sub} at sr={sr} failed ({exc})") from exc
         raise
