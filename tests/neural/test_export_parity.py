@@ -1,11 +1,14 @@
 """PyTorch vs ONNX: the exported frame step must reproduce the sequence model (fails beyond tolerance).
 
 Run for a gains-only model, one with a deep-filter head, one with the head and a frame of lookahead,
-and that last one stored with float16 weights (compared with the PyTorch model whose weights are
-rounded the same way, so the tolerance stays that of float32 arithmetic).
+that one stored with float16 weights (compared with the PyTorch model whose weights are
+rounded the same way, so the tolerance stays that of float32 arithmetic), and that one again
+reading the noise-floor feature block.
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -22,9 +25,11 @@ ATOL = 1e-5
 DF_BINS = 40
 
 
-def _export(tmp_path_factory, df_bins: int, lookahead: int = 0, weights: str = "float32"):
+def _export(tmp_path_factory, df_bins: int, lookahead: int = 0, weights: str = "float32", noise_floor: bool = False):
     torch.manual_seed(3)
-    cfg = ModelConfig(hidden=64, layers=2, df_bins=df_bins, df_order=3, df_hidden=32, lookahead=lookahead)
+    cfg = ModelConfig(
+        hidden=64, layers=2, df_bins=df_bins, df_order=3, df_hidden=32, lookahead=lookahead, noise_floor=noise_floor
+    )
     model = GruMask(cfg).eval()
     with torch.no_grad():  # larger weights than the default init, so the gains are not all ~0.5
         for p in model.parameters():
@@ -40,23 +45,28 @@ def _export(tmp_path_factory, df_bins: int, lookahead: int = 0, weights: str = "
 
 @pytest.fixture(
     scope="module",
-    params=[(0, 0), (DF_BINS, 0), (DF_BINS, 1), (DF_BINS, 1, "float16")],
-    ids=["gains", "deep_filter", "lookahead", "float16"],
+    params=[(0, 0), (DF_BINS, 0), (DF_BINS, 1), (DF_BINS, 1, "float16"), (DF_BINS, 1, "float32", True)],
+    ids=["gains", "deep_filter", "lookahead", "float16", "noise_floor"],
 )
 def exported(request, tmp_path_factory):
     return _export(tmp_path_factory, *request.param)
 
 
-@pytest.fixture(scope="module", params=[0, 1], ids=["causal", "lookahead"])
+@pytest.fixture(
+    scope="module", params=[(0, False), (1, False), (1, True)], ids=["causal", "lookahead", "noise_floor"]
+)
 def exported_filter(request, tmp_path_factory):
-    return _export(tmp_path_factory, DF_BINS, request.param)
+    lookahead, noise_floor = request.param
+    return _export(tmp_path_factory, DF_BINS, lookahead, noise_floor=noise_floor)
 
 
-def _inputs(x: np.ndarray, df_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Spectrum ``[1, T, 161]``, features ``[T, 322]`` and filter input ``[T, 2F]`` of a signal."""
+def _inputs(
+    x: np.ndarray, df_bins: int, noise_floor: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Spectrum ``[1, T, 161]``, features ``[T, 322 or 483]`` and filter input ``[T, 2F]`` of a signal."""
     spec = F.make_stft().stft(x[np.newaxis])
     df = F.df_features(F.signal_phase_advance(spec)[..., :df_bins])[0] if df_bins else None
-    return spec, F.signal_features(spec)[0], df
+    return spec, F.signal_features(spec, noise_floor)[0], df
 
 
 def _assert_blocks_equal_whole(enh, x: np.ndarray, sr: int, rng, max_block: int) -> None:
@@ -77,7 +87,7 @@ def test_onnx_frame_loop_matches_torch_sequence(exported, noisy_speech):
     model, path = exported
     f = model.config.df_bins
     onnx_model = NeuralModel(path)
-    _, feats, df = _inputs(noisy_speech[:16000], f)
+    _, feats, df = _inputs(noisy_speech[:16000], f, model.config.noise_floor)
     with torch.no_grad():
         ref, ref_c, _ = model(torch.from_numpy(feats)[None], None, None if df is None else torch.from_numpy(df)[None])
     ref = ref[0].numpy()
@@ -100,7 +110,7 @@ def test_onnx_batch_matches_torch_step(exported, rng):
     model, path = exported
     f = model.config.df_bins
     onnx_model = NeuralModel(path)
-    feats = rng.standard_normal((3, F.N_FEATURES)).astype(np.float32)
+    feats = rng.standard_normal((3, F.n_features(model.config.noise_floor))).astype(np.float32)
     df = rng.uniform(-1, 1, (3, 2 * f)).astype(np.float32) if f else None
     state = rng.standard_normal((2, 3, 64)).astype(np.float32)
     g, c, s = onnx_model.step(feats, state, df)
@@ -120,7 +130,7 @@ def test_enhancer_output_matches_torch_pipeline(exported, noisy_speech):
     model, path = exported
     x = noisy_speech[:16000].astype(np.float32)
     out = run_offline(NeuralEnhancer(16000, model=str(path), strength_db=300.0), x, 16000)  # no gain limit
-    spec, feats, df = _inputs(x, model.config.df_bins)
+    spec, feats, df = _inputs(x, model.config.df_bins, model.config.noise_floor)
     with torch.no_grad():
         dft = None if df is None else torch.from_numpy(df)[None]
         gains, coefs, _ = model(torch.from_numpy(feats)[None], None, dft)
@@ -143,6 +153,8 @@ def test_metadata_round_trip(exported):
     assert NeuralEnhancer(16000, model=str(path)).latency == 160 * (1 + model.config.lookahead)
     assert meta["training_steps"] == "0"
     assert onnx_model.df_bins == model.config.df_bins
+    assert onnx_model.noise_floor == model.config.noise_floor
+    assert json.loads(meta["features"]).get("n_features") == F.n_features(model.config.noise_floor)
 
 
 def test_float16_storage_halves_the_file(exported, tmp_path):
@@ -196,6 +208,25 @@ def test_widened_model_computes_the_same(noisy_speech):
     np.testing.assert_allclose(b[0].numpy(), a[0].numpy(), atol=1e-6)
     np.testing.assert_allclose(b[1].numpy(), a[1].numpy(), atol=1e-6)
     assert not torch.equal(b[2][:, :, 24:], torch.zeros_like(b[2][:, :, 24:]))  # the new units run, unheard
+
+
+def test_added_input_columns_compute_the_same(noisy_speech):
+    """A trained model given the noise-floor block (new encoder columns of zeros) starts as the same function."""
+    from voxclean.neural.model import add_input_columns
+
+    torch.manual_seed(4)
+    old = GruMask(ModelConfig(hidden=24, layers=2, df_bins=DF_BINS, df_hidden=16)).eval()
+    new = GruMask(ModelConfig(hidden=24, layers=2, df_bins=DF_BINS, df_hidden=16, noise_floor=True)).eval()
+    new.load_state_dict(add_input_columns(old.state_dict(), new))
+    _, feats, df = _inputs(noisy_speech[:8000], DF_BINS, noise_floor=True)
+    assert np.abs(feats[:, F.N_FEATURES :]).max() > 0.5  # the new block carries a signal the model ignores at first
+    with torch.no_grad():
+        a = old(torch.from_numpy(feats[:, : F.N_FEATURES])[None], None, torch.from_numpy(df)[None])
+        b = new(torch.from_numpy(feats)[None], None, torch.from_numpy(df)[None])
+    for x, y in zip(a, b, strict=True):
+        torch.testing.assert_close(y, x, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="does not fit"):
+        add_input_columns(new.state_dict(), old)
 
 
 def test_filter_runtime_streams_batches_and_limits(exported_filter, noisy_speech, noises, rng):

@@ -54,13 +54,52 @@ def test_import_does_not_load_torch():
     assert out.stdout.strip() == "False"
 
 
-def test_signal_features_equal_frame_loop(rng):
+@pytest.mark.parametrize("noise_floor", [False, True], ids=["base", "noise_floor"])
+def test_signal_features_equal_frame_loop(rng, noise_floor):
     x = (0.1 * rng.standard_normal((2, 8000))).astype(np.float32)
+    x[:, 3000:5000] *= 30.0  # a loud stretch: the floor must rise slowly, then drop at once
     stft = F.make_stft()
-    whole = F.signal_features(stft.stft(x))
+    whole = F.signal_features(stft.stft(x), noise_floor)
+    assert whole.shape == (2, 50, F.n_features(noise_floor))
     st, fs = stft.init_state(2), F.init_feature_state(2)
-    loop = np.stack([F.frame_features(stft.analyze(x[:, i : i + 160], st), fs) for i in range(0, 8000, 160)], axis=1)
+    loop = np.stack(
+        [F.frame_features(stft.analyze(x[:, i : i + 160], st), fs, noise_floor) for i in range(0, 8000, 160)], axis=1
+    )
     np.testing.assert_allclose(whole, loop, atol=1e-5)
+    if noise_floor:
+        np.testing.assert_array_equal(whole[..., : F.N_FEATURES], F.signal_features(stft.stft(x)))
+
+
+def test_noise_floor_tracks_the_noise_under_speech(speech, noises):
+    """On real speech in real noise (5 dB SNR), the tracked floor stays near the noise alone.
+
+    The floor is a windowed minimum, so it never exceeds the smoothed power seen so far;
+    speech must lift it by less than 3 dB over the floor of the same noise without speech,
+    while the speech peaks stand well above it; after the silent first frame of the
+    streaming STFT it recovers once that frame has left the window, to a level below the
+    noise's median (a minimum statistic, its bias uncorrected) and far above the silence.
+    """
+    stft = F.make_stft()
+    lead = 32000  # 2 s of noise alone (longer than the floor's window), then 4 s of speech in it
+    n = lead + 64000
+    clean = np.zeros(n)
+    clean[lead:] = speech[: n - lead]
+    noise = noises["aircon"][:n].astype(np.float64)
+    noise *= np.sqrt(np.mean(clean[lead:] ** 2) / np.mean(noise**2) / 10 ** (5.0 / 10))
+    lp_noise = np.log10(np.abs(stft.stft(noise[None]))[0] ** 2 + F.POWER_EPS)
+    lp_noisy = np.log10(np.abs(stft.stft((noise + clean)[None]))[0] ** 2 + F.POWER_EPS)
+    floor, floor_noise = F.signal_floor(lp_noisy), F.signal_floor(lp_noise)
+    assert (floor <= np.maximum.accumulate(lp_noisy, axis=0) + 1e-12).all()
+    window = F.FLOOR_BLOCKS * F.FLOOR_BLOCK_FRAMES
+    speech_part = slice(lead // 160, floor.shape[0])
+    lift_db = 10 * np.median(floor[speech_part] - floor_noise[speech_part])
+    assert 0.0 <= lift_db < 3.0, lift_db
+    peak_db = 10 * (np.percentile(lp_noisy[speech_part], 95, axis=0) - np.median(floor[speech_part], axis=0))
+    assert np.median(peak_db) > 10.0, np.median(peak_db)
+    assert floor[0].max() == np.log10(F.POWER_EPS)  # the silent first frame
+    noise_only = slice(window, lead // 160)
+    recovered_db = 10 * (np.median(floor_noise[noise_only]) - np.median(lp_noise[noise_only]))
+    assert -20.0 < recovered_db < 0.0, recovered_db
 
 
 def _streamed(enh, x: np.ndarray, rng: np.random.Generator, max_block: int) -> np.ndarray:

@@ -208,6 +208,34 @@ def test_weights_only_checkpoint_resumes_with_a_fresh_optimizer(corpus, tmp_path
     b.train_step()
 
 
+def test_checkpoint_without_the_noise_floor_block_resumes_into_a_model_with_it(corpus, tmp_path):
+    """A trained checkpoint loads into a model that also reads the noise-floor block.
+
+    The new encoder columns start at zero, so the first evaluation equals the old
+    model's; the block's features are non-trivial and its columns learn from the next step.
+    Its own checkpoints then resume as usual.
+    """
+    plain = Trainer(_cfg(), tmp_path / "plain", corpus=corpus)
+    plain.train_step()
+    plain.save()
+    import shutil
+
+    shutil.copytree(tmp_path / "plain", tmp_path / "floor")
+    floor_cfg = _cfg(model=ModelConfig(hidden=32, layers=1, noise_floor=True))
+    floor = Trainer(floor_cfg, tmp_path / "floor", corpus=corpus)
+    assert floor.step == 1 and not floor.opt.state
+    batch = floor.batch(5)
+    assert batch.floor_features.shape[:2] == batch.features.shape[:2] and batch.floor_features.std() > 0.1
+    assert floor.evaluate(batch) == pytest.approx(plain.evaluate(batch), rel=1e-5)
+    new_cols = floor.model.encoder.weight[:, 322:]
+    assert torch.equal(new_cols, torch.zeros_like(new_cols))
+    floor.train_step()
+    assert floor.model.encoder.weight[:, 322:].abs().max() > 0
+    floor.save()
+    again = Trainer(floor_cfg, tmp_path / "floor", corpus=corpus)
+    assert again.step == 2 and again.train_step() == floor.train_step()
+
+
 def _assert_changes_from(staged: Trainer, before: Trainer, start: int) -> None:
     """``staged`` takes ``before``'s batches up to ``start``, others from ``start`` on; validation stays the same."""
     for step in range(start):

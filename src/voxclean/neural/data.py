@@ -66,7 +66,7 @@ import soundfile as sf
 from ..dsp.stft import Stft
 from ..io import load
 from .augment import apply_eq, keystroke_noise, random_eq, synthetic_noise
-from .features import SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
+from .features import N_FEATURES, SAMPLE_RATE, make_stft, signal_features, signal_phase_advance
 from .targets import reduce_noise_floor
 
 __all__ = ["EARLY_MS", "Batch", "MixConfig", "MixtureSampler", "TrainCorpus", "data_dir", "load_extra_noise",
@@ -482,6 +482,9 @@ class Batch:
     Attributes
     ----------
     features : np.ndarray [shape=(B, T, N_FEATURES)], float32
+    floor_features : np.ndarray [shape=(B, T, N_BINS)], float32
+        The noise-floor block of the features (:func:`~voxclean.neural.features.signal_features`
+        with ``noise_floor``), appended for a model that reads it.
     noisy_spec, clean_spec : np.ndarray [shape=(B, T, N_BINS)], complex64
     phase : np.ndarray [shape=(B, T, N_BINS)], complex64
         Phase advance of the noisy spectrum (:func:`~voxclean.neural.features.signal_phase_advance`),
@@ -490,6 +493,7 @@ class Batch:
     """
 
     features: np.ndarray
+    floor_features: np.ndarray
     noisy_spec: np.ndarray
     clean_spec: np.ndarray
     phase: np.ndarray
@@ -654,8 +658,10 @@ class MixtureSampler:
         clean = np.stack([p[1] for p in pairs])
         noisy_spec = self.stft.stft(noisy)
         clean_spec = self.stft.stft(clean)
+        feats = signal_features(noisy_spec, noise_floor=True)
         return Batch(
-            features=signal_features(noisy_spec),
+            features=np.ascontiguousarray(feats[..., :N_FEATURES]),
+            floor_features=np.ascontiguousarray(feats[..., N_FEATURES:]),
             noisy_spec=noisy_spec.astype(np.complex64),
             clean_spec=clean_spec.astype(np.complex64),
             phase=signal_phase_advance(noisy_spec).astype(np.complex64),

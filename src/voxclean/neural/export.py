@@ -2,7 +2,7 @@
 
 The ONNX graph is one frame step with the recurrent state as explicit tensors::
 
-    features     float32 [B, 322]              gains      float32 [B, 161]
+    features     float32 [B, 322 or 483]       gains      float32 [B, 161]
     df_features  float32 [B, 2F]               coefs      float32 [B, K, F, 2]
     state        float32 [layers, B, hidden]   state_out  float32 [layers, B, hidden]
 
@@ -100,14 +100,15 @@ def export_onnx(
     tmp = path.with_suffix(".tmp.onnx")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer and legacy-exporter notices; parity is tested instead
+        n_in = F.n_features(cfg.noise_floor)
         batch = {"features": {0: "batch"}, "state": {1: "batch"}, "gains": {0: "batch"}, "state_out": {1: "batch"}}
         if cfg.df_bins:
             module: torch.nn.Module = _FilterStep(model)
-            args: tuple = (torch.zeros(1, F.N_FEATURES), torch.zeros(1, 2 * cfg.df_bins), model.initial_state(1))
+            args: tuple = (torch.zeros(1, n_in), torch.zeros(1, 2 * cfg.df_bins), model.initial_state(1))
             inputs, outputs = ["features", "df_features", "state"], ["gains", "coefs", "state_out"]
             batch.update(df_features={0: "batch"}, coefs={0: "batch"})
         else:
-            module, args = _Step(model), (torch.zeros(1, F.N_FEATURES), model.initial_state(1))
+            module, args = _Step(model), (torch.zeros(1, n_in), model.initial_state(1))
             inputs, outputs = ["features", "state"], ["gains", "state_out"]
         torch.onnx.export(
             module,
@@ -135,7 +136,7 @@ def export_onnx(
         "state_shape": json.dumps([cfg.layers, "batch", cfg.hidden]),
         "n_params": str(model.n_params()),
         "macs_per_frame": str(model.macs_per_frame()),
-        "features": json.dumps(feature_spec()),
+        "features": json.dumps(feature_spec(cfg.noise_floor)),
         "model_config": json.dumps(cfg.to_dict()),
         "training_data": json.dumps(corpus or {}),
         "training_steps": str(steps if steps is not None else ""),

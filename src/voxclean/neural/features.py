@@ -18,6 +18,21 @@ window and a 10 ms hop (320-point FFT, 161 bins). Per frame ``t`` and bin ``k``:
 Both halves are invariant to the input level once the running mean has settled,
 so the network is trained on -40..-10 dBFS input and works at any level.
 
+A model built with ``noise_floor`` (:class:`voxclean.neural.model.ModelConfig`) also gets
+a third block, the log power against a tracked noise floor (state, per bin):
+
+* ``s[t, k] = b * s[t-1, k] + (1 - b) * lp[t, k]``, a short smoothing (time constant
+  :data:`FLOOR_SMOOTH_S`; ``s[0] = lp[0]``),
+* ``n[t, k]``: the minimum of ``s[., k]`` over the current block of
+  :data:`FLOOR_BLOCK_FRAMES` frames (so far) and the :data:`FLOOR_BLOCKS` - 1 blocks
+  before it (frames are counted in blocks from the first frame; 1.5-1.75 s in all),
+  the minimum-statistics noise estimate without its bias correction,
+* feature ``[322:483] = (lp - n) * FEATURE_SCALE``: the a-posteriori SNR against that
+  noise estimate, which speech cannot lift unless it fills a bin for the whole window.
+
+The recurrent network could learn such a minimum itself; the block hands it a
+noise estimate that does not depend on what its state has learnt to keep.
+
 A model with a deep-filter head also gets, for its lowest bins, the unit phase
 advance from the previous frame, ``u[t, k] = z / sqrt(|z|^2 + PHASE_EPS)`` with
 ``z = X[t, k] conj(X[t-1, k])`` (:func:`phase_advance`; ``X[-1] = 0``), as real and
@@ -39,12 +54,14 @@ __all__ = [
     "HOP_MS",
     "N_BINS",
     "N_FEATURES",
+    "n_features",
     "FeatureState",
     "make_stft",
     "model_latency",
     "init_feature_state",
     "frame_features",
     "signal_features",
+    "signal_floor",
     "top_band_gain",
     "phase_advance",
     "signal_phase_advance",
@@ -72,8 +89,19 @@ NORM_INIT = -4.0
 FEATURE_SCALE = 0.5
 #: Regularizes the phase advance of near-silent bins towards 0 (|z| is a power squared).
 PHASE_EPS = POWER_EPS**2
+#: Time constant (s) of the smoothing before the noise-floor tracker.
+FLOOR_SMOOTH_S = 0.03
+#: Frames per block of the noise-floor minimum (250 ms).
+FLOOR_BLOCK_FRAMES = 25
+#: Blocks the minimum spans: the current one and the ones before it.
+FLOOR_BLOCKS = 6
 #: Bins whose mean gain drives the band above 8 kHz at higher rates (6.5-8 kHz).
 TOP_BAND_FIRST_BIN = 130
+
+
+def n_features(noise_floor: bool = False) -> int:
+    """Feature vector length per frame: :data:`N_FEATURES`, plus :data:`N_BINS` with the noise-floor block."""
+    return N_FEATURES + (N_BINS if noise_floor else 0)
 
 
 def make_stft() -> Stft:
@@ -89,25 +117,82 @@ def model_latency(lookahead: int = 0) -> int:
 
 #: Per-frame decay of the running log-power mean.
 _ALPHA = float(np.exp(-HOP_MS / 1000.0 / NORM_TIME_S))
+#: Per-frame decay of the smoothing before the noise-floor tracker.
+_FLOOR_B = float(np.exp(-HOP_MS / 1000.0 / FLOOR_SMOOTH_S))
 
 
 @dataclass
 class FeatureState:
-    """Per-stream feature memory: the running log-power mean ``[shape=(C, N_BINS)]``."""
+    """Per-stream feature memory, one row per channel.
+
+    Attributes
+    ----------
+    mean : np.ndarray [shape=(C, N_BINS)]
+        Running log-power mean.
+    smooth : np.ndarray [shape=(C, N_BINS)]
+        Smoothed log power (used by the noise-floor block from here on).
+    run : np.ndarray [shape=(C, N_BINS)]
+        Minimum of ``smooth`` over the current block so far.
+    blocks : np.ndarray [shape=(C, FLOOR_BLOCKS - 1, N_BINS)]
+        Minima of the blocks before it, oldest first (``+inf`` before the first ones).
+    frames : np.ndarray [shape=(C,)], int64
+        Frames seen (0: the tracker starts at the next frame).
+    """
 
     mean: np.ndarray
+    smooth: np.ndarray
+    run: np.ndarray
+    blocks: np.ndarray
+    frames: np.ndarray
+
+    @classmethod
+    def concat(cls, states: list[FeatureState]) -> FeatureState:
+        """The rows of ``states`` stacked into one state (each row keeps its own memory)."""
+        return cls(*(np.concatenate([getattr(st, f) for st in states], axis=0) for f in _STATE_FIELDS))
+
+    def split(self, cuts: np.ndarray) -> list[FeatureState]:
+        """Inverse of :meth:`concat`: the rows cut before each index of ``cuts``."""
+        parts = [np.split(getattr(self, f), cuts, axis=0) for f in _STATE_FIELDS]
+        return [FeatureState(*rows) for rows in zip(*parts, strict=True)]
+
+
+_STATE_FIELDS = ("mean", "smooth", "run", "blocks", "frames")
 
 
 def init_feature_state(n_channels: int) -> FeatureState:
     """Fresh feature state for ``n_channels`` channels."""
-    return FeatureState(mean=np.full((n_channels, N_BINS), NORM_INIT, np.float64))
+    return FeatureState(
+        mean=np.full((n_channels, N_BINS), NORM_INIT, np.float64),
+        smooth=np.zeros((n_channels, N_BINS), np.float64),
+        run=np.full((n_channels, N_BINS), np.inf),
+        blocks=np.full((n_channels, FLOOR_BLOCKS - 1, N_BINS), np.inf),
+        frames=np.zeros(n_channels, np.int64),
+    )
 
 
 def _log_power(spec: np.ndarray) -> np.ndarray:
     return np.log10(spec.real**2 + spec.imag**2 + POWER_EPS)
 
 
-def frame_features(spec: np.ndarray, state: FeatureState) -> np.ndarray:
+def _track_floor(lp: np.ndarray, state: FeatureState) -> np.ndarray:
+    """One frame of the noise-floor tracker: ``lp [C, N_BINS]`` -> floor ``[C, N_BINS]`` (state updated)."""
+    fresh = state.frames == 0
+    b = _FLOOR_B
+    smooth = b * state.smooth + (1.0 - b) * lp
+    smooth[fresh] = lp[fresh]
+    new_block = state.frames % FLOOR_BLOCK_FRAMES == 0
+    run = np.minimum(state.run, smooth)
+    run[new_block] = smooth[new_block]
+    floor = np.minimum(run, state.blocks.min(axis=1))
+    ends = (state.frames + 1) % FLOOR_BLOCK_FRAMES == 0  # the block is complete: it joins the window
+    if ends.any():
+        state.blocks[ends] = np.concatenate([state.blocks[ends, 1:], run[ends, None]], axis=1)
+    state.smooth, state.run = smooth, run
+    state.frames = state.frames + 1
+    return floor
+
+
+def frame_features(spec: np.ndarray, state: FeatureState, noise_floor: bool = False) -> np.ndarray:
     """Features of one frame (streaming).
 
     Parameters
@@ -116,23 +201,48 @@ def frame_features(spec: np.ndarray, state: FeatureState) -> np.ndarray:
         One spectrum per channel from :meth:`Stft.analyze`.
     state : FeatureState
         Updated in place.
+    noise_floor : bool
+        Add the noise-floor block (only then is the tracker run and its state updated).
 
     Returns
     -------
-    np.ndarray [shape=(C, N_FEATURES)], float32
+    np.ndarray [shape=(C, n_features(noise_floor))], float32
     """
     lp = _log_power(spec)
     a = _ALPHA
     state.mean = a * state.mean + (1.0 - a) * lp
-    out = np.empty((lp.shape[0], N_FEATURES), np.float64)
+    out = np.empty((lp.shape[0], n_features(noise_floor)), np.float64)
     np.subtract(lp, state.mean, out=out[:, :N_BINS])
     # the mean over bins as np.mean computes it (sum, then divide), without its per-call overhead
-    np.subtract(lp, np.add.reduce(state.mean, axis=1, keepdims=True) / N_BINS, out=out[:, N_BINS:])
+    np.subtract(lp, np.add.reduce(state.mean, axis=1, keepdims=True) / N_BINS, out=out[:, N_BINS:N_FEATURES])
+    if noise_floor:
+        np.subtract(lp, _track_floor(lp, state), out=out[:, N_FEATURES:])
     out *= FEATURE_SCALE
     return out.astype(np.float32)
 
 
-def signal_features(spec: np.ndarray) -> np.ndarray:
+def signal_floor(lp: np.ndarray) -> np.ndarray:
+    """The tracked noise floor of every frame of ``lp [shape=(..., T, N_BINS)]`` (log10 power), from a fresh state."""
+    t_len = lp.shape[-2]
+    if not t_len:
+        return np.empty_like(lp)
+    b = _FLOOR_B
+    zi = b * lp[..., :1, :]  # s[0] = lp[0]
+    smooth = scipy.signal.lfilter([1.0 - b], [1.0, -b], lp, axis=-2, zi=zi)[0]
+    v = FLOOR_BLOCK_FRAMES
+    n_blocks = -(-t_len // v)
+    pad = [(0, 0)] * (lp.ndim - 2) + [(0, n_blocks * v - t_len), (0, 0)]
+    blocks = np.pad(smooth, pad, constant_values=np.inf).reshape(lp.shape[:-2] + (n_blocks, v, lp.shape[-1]))
+    run = np.minimum.accumulate(blocks, axis=-2)  # minimum within each block so far
+    done = run[..., -1, :]  # each block's minimum [..., n_blocks, K]
+    before = np.full_like(done, np.inf)  # minimum of the FLOOR_BLOCKS - 1 blocks before each block
+    for d in range(1, FLOOR_BLOCKS):
+        np.minimum(before[..., d:, :], done[..., :-d, :], out=before[..., d:, :])
+    floor = np.minimum(run, before[..., None, :])
+    return floor.reshape(lp.shape[:-2] + (n_blocks * v, lp.shape[-1]))[..., :t_len, :]
+
+
+def signal_features(spec: np.ndarray, noise_floor: bool = False) -> np.ndarray:
     """Features of a whole spectrogram (training), equal to the frame loop.
 
     Parameters
@@ -140,17 +250,21 @@ def signal_features(spec: np.ndarray) -> np.ndarray:
     spec : np.ndarray [shape=(..., T, N_BINS)], complex
         Spectrogram on the streaming frame grid (:meth:`Stft.stft`), starting from
         a fresh state.
+    noise_floor : bool
+        Add the noise-floor block.
 
     Returns
     -------
-    np.ndarray [shape=(..., T, N_FEATURES)], float32
+    np.ndarray [shape=(..., T, n_features(noise_floor))], float32
     """
     lp = _log_power(spec)
     a = _ALPHA
     zi = np.full(lp.shape[:-2] + (1, lp.shape[-1]), a * NORM_INIT)
     mean = scipy.signal.lfilter([1.0 - a], [1.0, -a], lp, axis=-2, zi=zi)[0]
-    out = np.concatenate([lp - mean, lp - mean.mean(axis=-1, keepdims=True)], axis=-1)
-    return (out * FEATURE_SCALE).astype(np.float32)
+    blocks = [lp - mean, lp - mean.mean(axis=-1, keepdims=True)]
+    if noise_floor:
+        blocks.append(lp - signal_floor(lp))
+    return (np.concatenate(blocks, axis=-1) * FEATURE_SCALE).astype(np.float32)
 
 
 def phase_advance(spec: np.ndarray, prev: np.ndarray) -> np.ndarray:
@@ -199,9 +313,13 @@ def top_band_gain(gains: np.ndarray) -> np.ndarray:
 FORMAT_VERSION = "2"
 
 
-def feature_spec() -> dict:
-    """The feature constants (stored in every exported model and checked by the runtime)."""
-    return {
+def feature_spec(noise_floor: bool = False) -> dict:
+    """The feature constants (stored in every exported model and checked by the runtime).
+
+    The noise-floor constants are included only for a model with that block, so the
+    specification of a model without it is unchanged.
+    """
+    spec = {
         "sample_rate": SAMPLE_RATE,
         "frame_ms": FRAME_MS,
         "hop_ms": HOP_MS,
@@ -213,3 +331,11 @@ def feature_spec() -> dict:
         "feature_scale": FEATURE_SCALE,
         "phase_eps": PHASE_EPS,
     }
+    if noise_floor:
+        spec.update(
+            n_features=n_features(True),
+            floor_smooth_s=FLOOR_SMOOTH_S,
+            floor_block_frames=FLOOR_BLOCK_FRAMES,
+            floor_blocks=FLOOR_BLOCKS,
+        )
+    return spec

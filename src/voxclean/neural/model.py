@@ -1,6 +1,6 @@
 """The causal denoiser network (PyTorch; training and export only).
 
-``GruMask``: per frame, 322 features (:mod:`voxclean.neural.features`) -> linear
+``GruMask``: per frame, 322 features (483 with the noise-floor block; :mod:`voxclean.neural.features`) -> linear
 encoder (ReLU) -> 2 stacked GRUs -> linear decoder -> sigmoid gains for the 161 STFT
 bins. Without lookahead (below) the algorithmic latency is that of the STFT alone
 (20 ms window - 10 ms hop = 10 ms at 16 kHz). The recurrent state is explicit, so
@@ -34,14 +34,18 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .features import N_BINS, N_FEATURES
+from .features import N_BINS, n_features
 
 __all__ = ["ModelConfig", "GruMask", "apply_filter", "delay_outputs", "widen_state_dict"]
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Network size; ``df_bins = 0`` means no deep-filter head (gains only); ``lookahead`` in frames."""
+    """Network size; ``df_bins = 0`` means no deep-filter head (gains only); ``lookahead`` in frames.
+
+    ``noise_floor`` adds the noise-floor block to the input features
+    (:func:`voxclean.neural.features.n_features`).
+    """
 
     hidden: int = 128
     layers: int = 2
@@ -49,20 +53,21 @@ class ModelConfig:
     df_order: int = 3
     df_hidden: int = 128
     lookahead: int = 0
+    noise_floor: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class GruMask(nn.Module):
-    """Features ``[shape=(B, T, 322)]`` -> bin gains in [0, 1] ``[shape=(B, T, 161)]`` (+ filter coefficients)."""
+    """Features ``[shape=(B, T, n_features)]`` -> bin gains in [0, 1] ``[shape=(B, T, 161)]`` (+ filter coefficients)."""
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__()
         self.config = config or ModelConfig()
         c = self.config
         h = c.hidden
-        self.encoder = nn.Linear(N_FEATURES, h)
+        self.encoder = nn.Linear(n_features(c.noise_floor), h)
         self.gru = nn.GRU(h, h, num_layers=c.layers, batch_first=True)
         self.decoder = nn.Linear(h, N_BINS)
         if c.df_bins:  # created last: the mask layers draw the same initial weights with or without it
@@ -88,7 +93,8 @@ class GruMask(nn.Module):
 
         Parameters
         ----------
-        features : torch.Tensor [shape=(B, T, 322)]
+        features : torch.Tensor [shape=(B, T, n_features)]
+            322, or 483 with ``noise_floor``.
         state : torch.Tensor [shape=(layers, B, hidden)] or None (zeros)
         df_features : torch.Tensor [shape=(B, T, 2 * df_bins)] or None
             Real and imaginary parts of the phase advance ``u`` of the filtered bins;
@@ -119,7 +125,7 @@ class GruMask(nn.Module):
     def step(
         self, features: torch.Tensor, state: torch.Tensor, df_features: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        """One frame: ``features [B, 322]`` (``df_features [B, 2*df_bins]``) -> ``(gains [B, 161], coefs, state)``."""
+        """One frame: ``features [B, n_features]`` (``df_features [B, 2*df_bins]``) -> ``(gains [B, 161], coefs, state)``."""
         df = None if df_features is None else df_features[:, None, :]
         gains, coefs, state = self.forward(features[:, None, :], state, df)
         return gains[:, 0], None if coefs is None else coefs[:, 0], state
@@ -131,7 +137,7 @@ class GruMask(nn.Module):
         """Multiply-accumulates per frame (matrix products only)."""
         c = self.config
         h, layers = c.hidden, c.layers
-        macs = N_FEATURES * h + layers * 3 * (h * h + h * h) + h * N_BINS
+        macs = n_features(c.noise_floor) * h + layers * 3 * (h * h + h * h) + h * N_BINS
         if c.df_bins:
             macs += (h + 2 * c.df_bins) * c.df_hidden + c.df_hidden * 2 * c.df_order * c.df_bins
         return macs
@@ -256,4 +262,30 @@ def widen_state_dict(old: dict[str, torch.Tensor], model: GruMask) -> dict[str, 
             if w.shape != new[name].shape:
                 raise ValueError(f"{name}: shape {tuple(w.shape)} does not fit {tuple(new[name].shape)}")
             out[name] = w.clone()
+    return out
+
+
+def add_input_columns(old: dict[str, torch.Tensor], model: GruMask) -> dict[str, torch.Tensor]:
+    """Weights of a model with fewer input features placed into ``model`` (e.g. adding the noise-floor block).
+
+    The encoder's new input columns start at zero, so ``model`` computes the same
+    function as the old one and the new features grow in through training.
+
+    Parameters
+    ----------
+    old : dict
+        State dict of a :class:`GruMask` that differs from ``model`` only in its input size.
+    model : GruMask
+
+    Returns
+    -------
+    dict
+        A state dict for ``model``.
+    """
+    out = {k: v.clone() for k, v in old.items()}
+    w_old, w_new = old["encoder.weight"], model.state_dict()["encoder.weight"]
+    if w_old.shape[0] != w_new.shape[0] or w_old.shape[1] > w_new.shape[1]:
+        raise ValueError(f"encoder.weight: shape {tuple(w_old.shape)} does not fit {tuple(w_new.shape)}")
+    out["encoder.weight"] = torch.zeros_like(w_new)
+    out["encoder.weight"][:, : w_old.shape[1]] = w_old
     return out

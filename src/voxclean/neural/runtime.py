@@ -119,11 +119,15 @@ class NeuralModel:
         meta = self.metadata
         if meta.get("format_version") != FORMAT_VERSION:
             raise ModelError(f"{self.path}: format_version={meta.get('format_version')!r}, need {FORMAT_VERSION!r}")
-        spec = json.loads(meta.get("features", "{}"))
-        if spec != feature_spec():
-            raise ModelError(f"{self.path}: trained with features {spec}, this runtime computes {feature_spec()}")
         names = [i.name for i in self.session.get_inputs()]
         cfg = json.loads(meta.get("model_config", "{}"))
+        #: Whether the model reads the noise-floor feature block.
+        self.noise_floor = bool(cfg.get("noise_floor", False))
+        spec = json.loads(meta.get("features", "{}"))
+        if spec != feature_spec(self.noise_floor):
+            raise ModelError(
+                f"{self.path}: trained with features {spec}, this runtime computes {feature_spec(self.noise_floor)}"
+            )
         #: Bins and order of the deep filter (0 bins: gains only).
         self.df_bins, self.df_order = int(cfg.get("df_bins", 0)), int(cfg.get("df_order", 1))
         #: Frames between the newest input frame and the frame its outputs filter.
@@ -147,7 +151,8 @@ class NeuralModel:
 
         Parameters
         ----------
-        features : np.ndarray [shape=(B, 322)], float32
+        features : np.ndarray [shape=(B, n_features)], float32
+            :func:`~voxclean.neural.features.frame_features` (with this model's ``noise_floor``).
         state : np.ndarray [shape=(layers, B, hidden)], float32
         df_features : np.ndarray [shape=(B, 2 * df_bins)], float32 or None
             Required when the model has a deep-filter head.
@@ -203,6 +208,7 @@ class _Core:
         #: Linear ramp over one hop ``[shape=(1, hop)]``: the top-band gain glides from frame to frame.
         self.ramp = (np.arange(1, self.hop + 1) / self.hop)[None, :]
         self.df_bins, self.df_order = model.df_bins, model.df_order
+        self.noise_floor = model.noise_floor
 
     def init_state(self, n_channels: int) -> _CoreState:
         zeros = np.zeros((self.model.state_layers, 1, self.model.state_size), np.float32)
@@ -280,7 +286,7 @@ class _Core:
         ahead : np.ndarray [shape=(C, lookahead, 161 + F)], complex
             Frames ``s .. t-1`` with their phase advances.
         network : callable
-            ``network(features [C, 322], df_features [C, 2F] or None) -> (gains [C, 161], coefs or None)``;
+            ``network(features [C, n_features], df_features [C, 2F] or None) -> (gains [C, 161], coefs or None)``;
             it keeps the recurrent state.
 
         Returns
@@ -293,7 +299,7 @@ class _Core:
             The filter history and the waiting frames after this frame.
         """
         f = self.df_bins
-        feats = F.frame_features(spec, feat)
+        feats = F.frame_features(spec, feat, self.noise_floor)
         newest_prev = ahead[:, -1, :f] if self.lookahead else hist[:, 0]
         u_new = F.phase_advance(spec[:, :f], newest_prev) if f else None
         g, coefs = network(feats, None if u_new is None else F.df_features(u_new))
@@ -353,7 +359,7 @@ class _Core:
             gains = np.ones(spec.shape, np.float64)
             y, _, ahead = self._delay(spec, None, ahead)
         else:
-            feat = F.FeatureState(mean=np.concatenate([st.feat.mean for st in states], axis=0))
+            feat = F.FeatureState.concat([st.feat for st in states])
             rnn = [np.concatenate([r for st in states for r in st.rnn], axis=1)]
 
             def batched(feats: np.ndarray, df_in: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -363,10 +369,10 @@ class _Core:
             y, gains, hist, ahead = self._enhance(
                 spec, feat, np.concatenate([st.hist for st in states], axis=0), ahead, batched
             )
-            for st, mean, h, hh in zip(
-                states, np.split(feat.mean, cuts), np.split(rnn[0], cuts, axis=1), np.split(hist, cuts), strict=True
+            for st, ff, h, hh in zip(
+                states, feat.split(cuts), np.split(rnn[0], cuts, axis=1), np.split(hist, cuts), strict=True
             ):
-                st.feat.mean = mean
+                st.feat = ff
                 st.rnn = [h[:, c : c + 1] for c in range(h.shape[1])]
                 st.hist = hh
         y = self.stft.synthesize(y, stft)

@@ -31,7 +31,7 @@ import torch
 from .data import Batch, MixConfig, MixtureSampler, TrainCorpus
 from .features import df_features
 from .losses import LossConfig, istft, si_sdr, total_loss
-from .model import GruMask, ModelConfig, apply_filter, delay_outputs, widen_state_dict
+from .model import GruMask, ModelConfig, add_input_columns, apply_filter, delay_outputs, widen_state_dict
 
 __all__ = ["TrainConfig", "Trainer", "load_config", "main"]
 
@@ -122,10 +122,12 @@ def config_dict(cfg: TrainConfig) -> dict:
     return asdict(cfg)
 
 
-def _tensors(batch: Batch, df_bins: int) -> tuple[torch.Tensor, ...]:
-    """``(features, df_features or None, noisy_spec, clean_spec, clean)`` of a batch."""
+def _tensors(batch: Batch, config: ModelConfig) -> tuple[torch.Tensor, ...]:
+    """``(features, df_features or None, noisy_spec, clean_spec, clean)`` of a batch for a network of ``config``."""
+    df_bins = config.df_bins
+    feats = np.concatenate([batch.features, batch.floor_features], axis=-1) if config.noise_floor else batch.features
     return (
-        torch.from_numpy(batch.features),
+        torch.from_numpy(feats),
         torch.from_numpy(df_features(batch.phase[..., :df_bins])) if df_bins else None,
         torch.from_numpy(batch.noisy_spec),
         torch.from_numpy(batch.clean_spec),
@@ -138,13 +140,13 @@ class _StepBatches(torch.utils.data.Dataset):
 
     def __init__(self, trainer: Trainer) -> None:
         self.batch = trainer.batch
-        self.df_bins = trainer.cfg.model.df_bins
+        self.config = trainer.cfg.model
 
     def __len__(self) -> int:
         return 1 << 40
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor | None, ...]:
-        return _tensors(self.batch(step), self.df_bins)
+        return _tensors(self.batch(step), self.config)
 
 
 class Trainer:
@@ -203,7 +205,7 @@ class Trainer:
         """Network of ``step``: before ``widen_step`` the gains-only model with ``widen_from`` units."""
         c = self.cfg
         if c.widen_step and step < c.widen_step:
-            return ModelConfig(hidden=c.widen_from, layers=c.model.layers)
+            return ModelConfig(hidden=c.widen_from, layers=c.model.layers, noise_floor=c.model.noise_floor)
         return c.model
 
     def _build(self, step: int, narrow: dict | None = None) -> None:
@@ -277,6 +279,9 @@ class Trainer:
         and fresh optimizer state. So does one with fewer hidden units
         (:func:`~voxclean.neural.model.widen_state_dict`; the same function again,
         with a fresh optimizer), as at ``widen_step`` in an uninterrupted run.
+        So does one with fewer input features, e.g. without the noise-floor block
+        (:func:`~voxclean.neural.model.add_input_columns`: new encoder columns of zeros,
+        the same function again, with a fresh optimizer).
         A checkpoint without optimizer state (``"opt"``; the committed ones, kept
         small) resumes the weights with a fresh optimizer.
         """
@@ -288,6 +293,9 @@ class Trainer:
             return
         if self.model.config != self.model_config_at(step):
             self._build(step)
+        if int(ck["model"]["encoder.weight"].shape[1]) < int(self.model.encoder.weight.shape[1]):
+            self.model.load_state_dict(add_input_columns(ck["model"], self.model))
+            return  # the optimizer starts afresh (its moments have the old shapes)
         missing, unexpected = self.model.load_state_dict(ck["model"], strict=False)
         if unexpected or any(not k.startswith("df_") for k in missing):
             raise ValueError(f"{path}: checkpoint does not fit the model (missing {missing}, unexpected {unexpected})")
@@ -329,7 +337,7 @@ class Trainer:
     def train_step(self, tensors: tuple[torch.Tensor | None, ...] | None = None) -> dict[str, float]:
         """Take the next step (on ``tensors``, the batch's, when given); returns the loss components."""
         if tensors is None:
-            tensors = _tensors(self.batch(self.step), self.model.config.df_bins)
+            tensors = _tensors(self.batch(self.step), self.model.config)
         feats, df, noisy_spec, clean_spec, clean = self._on_device(tensors)
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(self.step)
@@ -360,7 +368,7 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self, batch: Batch) -> float:
         """Loss of the current model on ``batch`` (no update)."""
-        feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(batch, self.model.config.df_bins))
+        feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(batch, self.model.config))
         self.model.eval()
         return float(total_loss(self._estimate(feats, df, noisy_spec), clean_spec, clean, self.cfg.loss)[0])
 
@@ -369,7 +377,7 @@ class Trainer:
         """SI-SDR (and PESQ-WB on the first examples) on the fixed validation set."""
         if self._valid is None:
             self._valid = self.valid_sampler.batch(range(self.cfg.valid_examples))
-        feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(self._valid, self.model.config.df_bins))
+        feats, df, noisy_spec, clean_spec, clean = self._on_device(_tensors(self._valid, self.model.config))
         self.model.eval()
         est_spec = self._estimate(feats, df, noisy_spec)
         est = istft(est_spec)
