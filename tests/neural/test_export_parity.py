@@ -273,3 +273,25 @@ def test_filter_model_at_other_rates(exported_filter, noisy_speech, sr, rng):
     assert core < bypass.latency < core + 0.02 * sr
     enh = NeuralEnhancer(sr, model=str(path), strength_db=20.0)
     _assert_blocks_equal_whole(enh, x, sr, rng, 900)
+
+
+@pytest.mark.parametrize("name", ["", "low-latency"], ids=["default", "low_latency"])
+def test_packaged_model_is_the_export_of_its_committed_checkpoint(name, tmp_path):
+    """Each shipped ONNX file is byte for byte what exporting its checkpoint in the tree writes.
+
+    The checkpoint is found from the file's ``training_steps`` metadata
+    (``recipes/neural/checkpoints/step<N>/``), so the shipped weights can always be
+    traced to, and rebuilt from, a committed checkpoint with the current exporter.
+    """
+    from pathlib import Path
+
+    from voxclean.neural.export import export_checkpoint
+    from voxclean.neural.runtime import _packaged_model_path
+
+    packaged = _packaged_model_path(name)
+    steps = NeuralModel(packaged).metadata["training_steps"]
+    root = Path(__file__).resolve().parents[2]
+    checkpoint = root / "recipes" / "neural" / "checkpoints" / f"step{steps}" / "checkpoint.pt"
+    assert checkpoint.is_file(), f"{packaged.name}: no committed checkpoint for step {steps}"
+    out, _, _ = export_checkpoint(checkpoint, tmp_path / "again.onnx", float16=True)
+    assert out.read_bytes() == packaged.read_bytes()

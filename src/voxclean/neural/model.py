@@ -56,7 +56,16 @@ class ModelConfig:
     noise_floor: bool = False
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The fields as a dict, without ``noise_floor`` when it is off.
+
+        Models from before that option carry no such key (``ModelConfig(**d)`` restores
+        its default), and a re-export of their checkpoints stays byte-identical to the
+        packaged files.
+        """
+        d = asdict(self)
+        if not self.noise_floor:
+            del d["noise_floor"]
+        return d
 
 
 class GruMask(nn.Module):
