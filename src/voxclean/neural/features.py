@@ -185,8 +185,10 @@ def _track_floor(lp: np.ndarray, state: FeatureState) -> np.ndarray:
     run[new_block] = smooth[new_block]
     floor = np.minimum(run, state.blocks.min(axis=1))
     ends = (state.frames + 1) % FLOOR_BLOCK_FRAMES == 0  # the block is complete: it joins the window
-    if ends.any():
-        state.blocks[ends] = np.concatenate([state.blocks[ends, 1:], run[ends, None]], axis=1)
+    if ends.any():  # a new array: states are replaced, never written into
+        blocks = state.blocks.copy()
+        blocks[ends] = np.concatenate([blocks[ends, 1:], run[ends, None]], axis=1)
+        state.blocks = blocks
     state.smooth, state.run = smooth, run
     state.frames = state.frames + 1
     return floor

@@ -36,7 +36,7 @@ from torch import nn
 
 from .features import N_BINS, n_features
 
-__all__ = ["ModelConfig", "GruMask", "apply_filter", "delay_outputs", "widen_state_dict"]
+__all__ = ["ModelConfig", "GruMask", "add_input_columns", "apply_filter", "delay_outputs", "widen_state_dict"]
 
 
 @dataclass(frozen=True)
