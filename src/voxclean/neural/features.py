@@ -135,6 +135,8 @@ class FeatureState:
         Minimum of ``smooth`` over the current block so far.
     blocks : np.ndarray [shape=(C, FLOOR_BLOCKS - 1, N_BINS)]
         Minima of the blocks before it, oldest first (``+inf`` before the first ones).
+    prior : np.ndarray [shape=(C, N_BINS)]
+        The minimum over ``blocks`` (kept, as it changes once per block).
     frames : np.ndarray [shape=(C,)], int64
         Frames seen (0: the tracker starts at the next frame).
     """
@@ -143,6 +145,7 @@ class FeatureState:
     smooth: np.ndarray
     run: np.ndarray
     blocks: np.ndarray
+    prior: np.ndarray
     frames: np.ndarray
 
     @classmethod
@@ -156,7 +159,7 @@ class FeatureState:
         return [FeatureState(*rows) for rows in zip(*parts, strict=True)]
 
 
-_STATE_FIELDS = ("mean", "smooth", "run", "blocks", "frames")
+_STATE_FIELDS = ("mean", "smooth", "run", "blocks", "prior", "frames")
 
 
 def init_feature_state(n_channels: int) -> FeatureState:
@@ -166,6 +169,7 @@ def init_feature_state(n_channels: int) -> FeatureState:
         smooth=np.zeros((n_channels, N_BINS), np.float64),
         run=np.full((n_channels, N_BINS), np.inf),
         blocks=np.full((n_channels, FLOOR_BLOCKS - 1, N_BINS), np.inf),
+        prior=np.full((n_channels, N_BINS), np.inf),
         frames=np.zeros(n_channels, np.int64),
     )
 
@@ -176,21 +180,22 @@ def _log_power(spec: np.ndarray) -> np.ndarray:
 
 def _track_floor(lp: np.ndarray, state: FeatureState) -> np.ndarray:
     """One frame of the noise-floor tracker: ``lp [C, N_BINS]`` -> floor ``[C, N_BINS]`` (state updated)."""
-    fresh = state.frames == 0
-    b = _FLOOR_B
-    smooth = b * state.smooth + (1.0 - b) * lp
-    smooth[fresh] = lp[fresh]
-    new_block = state.frames % FLOOR_BLOCK_FRAMES == 0
-    run = np.minimum(state.run, smooth)
-    run[new_block] = smooth[new_block]
-    floor = np.minimum(run, state.blocks.min(axis=1))
-    ends = (state.frames + 1) % FLOOR_BLOCK_FRAMES == 0  # the block is complete: it joins the window
-    if ends.any():  # a new array: states are replaced, never written into
+    frames = state.frames
+    smooth = _FLOOR_B * state.smooth + (1.0 - _FLOOR_B) * lp
+    pos = frames % FLOOR_BLOCK_FRAMES  # position in the current block
+    if pos.all():  # the common case: every row inside a block
+        run = np.minimum(state.run, smooth)
+    else:
+        fresh = frames == 0
+        smooth[fresh] = lp[fresh]
+        run = np.where((pos == 0)[:, None], smooth, np.minimum(state.run, smooth))
+    floor = np.minimum(run, state.prior)
+    ends = pos == FLOOR_BLOCK_FRAMES - 1  # the block is complete: it joins the window
+    if ends.any():  # new arrays: states are replaced, never written into
         blocks = state.blocks.copy()
         blocks[ends] = np.concatenate([blocks[ends, 1:], run[ends, None]], axis=1)
-        state.blocks = blocks
-    state.smooth, state.run = smooth, run
-    state.frames = state.frames + 1
+        state.blocks, state.prior = blocks, blocks.min(axis=1)
+    state.smooth, state.run, state.frames = smooth, run, frames + 1
     return floor
 
 
