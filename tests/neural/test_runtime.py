@@ -61,9 +61,9 @@ def test_signal_features_equal_frame_loop(rng, noise_floor):
     stft = F.make_stft()
     whole = F.signal_features(stft.stft(x), noise_floor)
     assert whole.shape == (2, 50, F.n_features(noise_floor))
-    st, fs = stft.init_state(2), F.init_feature_state(2)
+    st, fs = stft.init_state(2), F.init_feature_state(2, noise_floor)
     loop = np.stack(
-        [F.frame_features(stft.analyze(x[:, i : i + 160], st), fs, noise_floor) for i in range(0, 8000, 160)], axis=1
+        [F.frame_features(stft.analyze(x[:, i : i + 160], st), fs) for i in range(0, 8000, 160)], axis=1
     )
     np.testing.assert_allclose(whole, loop, atol=1e-5)
     if noise_floor:

@@ -56,6 +56,7 @@ __all__ = [
     "N_FEATURES",
     "n_features",
     "FeatureState",
+    "FloorState",
     "make_stft",
     "model_latency",
     "init_feature_state",
@@ -129,8 +130,39 @@ class FeatureState:
     ----------
     mean : np.ndarray [shape=(C, N_BINS)]
         Running log-power mean.
+    floor : FloorState or None
+        The noise-floor tracker's memory; ``None`` for a model without that block.
+    """
+
+    mean: np.ndarray
+    floor: FloorState | None = None
+
+    @classmethod
+    def concat(cls, states: list[FeatureState]) -> FeatureState:
+        """The rows of ``states`` stacked into one state (each row keeps its own memory)."""
+        mean = np.concatenate([st.mean for st in states], axis=0)
+        if states[0].floor is None:
+            return cls(mean)
+        fields = [np.concatenate([getattr(st.floor, f) for st in states], axis=0) for f in _FLOOR_FIELDS]
+        return cls(mean, FloorState(*fields))
+
+    def split(self, cuts: np.ndarray) -> list[FeatureState]:
+        """Inverse of :meth:`concat`: the rows cut before each index of ``cuts``."""
+        means = np.split(self.mean, cuts, axis=0)
+        if self.floor is None:
+            return [FeatureState(m) for m in means]
+        parts = [np.split(getattr(self.floor, f), cuts, axis=0) for f in _FLOOR_FIELDS]
+        return [FeatureState(m, FloorState(*rows)) for m, *rows in zip(means, *parts, strict=True)]
+
+
+@dataclass
+class FloorState:
+    """Memory of the noise-floor tracker, one row per channel.
+
+    Attributes
+    ----------
     smooth : np.ndarray [shape=(C, N_BINS)]
-        Smoothed log power (used by the noise-floor block from here on).
+        Smoothed log power.
     run : np.ndarray [shape=(C, N_BINS)]
         Minimum of ``smooth`` over the current block so far.
     blocks : np.ndarray [shape=(C, FLOOR_BLOCKS - 1, N_BINS)]
@@ -141,44 +173,36 @@ class FeatureState:
         Frames seen (0: the tracker starts at the next frame).
     """
 
-    mean: np.ndarray
     smooth: np.ndarray
     run: np.ndarray
     blocks: np.ndarray
     prior: np.ndarray
     frames: np.ndarray
 
-    @classmethod
-    def concat(cls, states: list[FeatureState]) -> FeatureState:
-        """The rows of ``states`` stacked into one state (each row keeps its own memory)."""
-        return cls(*(np.concatenate([getattr(st, f) for st in states], axis=0) for f in _STATE_FIELDS))
 
-    def split(self, cuts: np.ndarray) -> list[FeatureState]:
-        """Inverse of :meth:`concat`: the rows cut before each index of ``cuts``."""
-        parts = [np.split(getattr(self, f), cuts, axis=0) for f in _STATE_FIELDS]
-        return [FeatureState(*rows) for rows in zip(*parts, strict=True)]
+_FLOOR_FIELDS = ("smooth", "run", "blocks", "prior", "frames")
 
 
-_STATE_FIELDS = ("mean", "smooth", "run", "blocks", "prior", "frames")
-
-
-def init_feature_state(n_channels: int) -> FeatureState:
-    """Fresh feature state for ``n_channels`` channels."""
-    return FeatureState(
-        mean=np.full((n_channels, N_BINS), NORM_INIT, np.float64),
+def init_feature_state(n_channels: int, noise_floor: bool = False) -> FeatureState:
+    """Fresh feature state for ``n_channels`` channels (with the tracker's memory for ``noise_floor``)."""
+    mean = np.full((n_channels, N_BINS), NORM_INIT, np.float64)
+    if not noise_floor:
+        return FeatureState(mean)
+    floor = FloorState(
         smooth=np.zeros((n_channels, N_BINS), np.float64),
         run=np.full((n_channels, N_BINS), np.inf),
         blocks=np.full((n_channels, FLOOR_BLOCKS - 1, N_BINS), np.inf),
         prior=np.full((n_channels, N_BINS), np.inf),
         frames=np.zeros(n_channels, np.int64),
     )
+    return FeatureState(mean, floor)
 
 
 def _log_power(spec: np.ndarray) -> np.ndarray:
     return np.log10(spec.real**2 + spec.imag**2 + POWER_EPS)
 
 
-def _track_floor(lp: np.ndarray, state: FeatureState) -> np.ndarray:
+def _track_floor(lp: np.ndarray, state: FloorState) -> np.ndarray:
     """One frame of the noise-floor tracker: ``lp [C, N_BINS]`` -> floor ``[C, N_BINS]`` (state updated)."""
     frames = state.frames
     smooth = _FLOOR_B * state.smooth + (1.0 - _FLOOR_B) * lp
@@ -199,7 +223,7 @@ def _track_floor(lp: np.ndarray, state: FeatureState) -> np.ndarray:
     return floor
 
 
-def frame_features(spec: np.ndarray, state: FeatureState, noise_floor: bool = False) -> np.ndarray:
+def frame_features(spec: np.ndarray, state: FeatureState) -> np.ndarray:
     """Features of one frame (streaming).
 
     Parameters
@@ -207,23 +231,22 @@ def frame_features(spec: np.ndarray, state: FeatureState, noise_floor: bool = Fa
     spec : np.ndarray [shape=(C, N_BINS)], complex
         One spectrum per channel from :meth:`Stft.analyze`.
     state : FeatureState
-        Updated in place.
-    noise_floor : bool
-        Add the noise-floor block (only then is the tracker run and its state updated).
+        Updated in place. A state with the tracker's memory (``init_feature_state(C,
+        noise_floor=True)``) adds the noise-floor block.
 
     Returns
     -------
-    np.ndarray [shape=(C, n_features(noise_floor))], float32
+    np.ndarray [shape=(C, n_features(state.floor is not None))], float32
     """
     lp = _log_power(spec)
     a = _ALPHA
     state.mean = a * state.mean + (1.0 - a) * lp
-    out = np.empty((lp.shape[0], n_features(noise_floor)), np.float64)
+    out = np.empty((lp.shape[0], n_features(state.floor is not None)), np.float64)
     np.subtract(lp, state.mean, out=out[:, :N_BINS])
     # the mean over bins as np.mean computes it (sum, then divide), without its per-call overhead
     np.subtract(lp, np.add.reduce(state.mean, axis=1, keepdims=True) / N_BINS, out=out[:, N_BINS:N_FEATURES])
-    if noise_floor:
-        np.subtract(lp, _track_floor(lp, state), out=out[:, N_FEATURES:])
+    if state.floor is not None:
+        np.subtract(lp, _track_floor(lp, state.floor), out=out[:, N_FEATURES:])
     out *= FEATURE_SCALE
     return out.astype(np.float32)
 

@@ -208,13 +208,12 @@ class _Core:
         #: Linear ramp over one hop ``[shape=(1, hop)]``: the top-band gain glides from frame to frame.
         self.ramp = (np.arange(1, self.hop + 1) / self.hop)[None, :]
         self.df_bins, self.df_order = model.df_bins, model.df_order
-        self.noise_floor = model.noise_floor
 
     def init_state(self, n_channels: int) -> _CoreState:
         zeros = np.zeros((self.model.state_layers, 1, self.model.state_size), np.float32)
         return _CoreState(
             stft=self.stft.init_state(n_channels),
-            feat=F.init_feature_state(n_channels),
+            feat=F.init_feature_state(n_channels, self.model.noise_floor),
             rnn=[zeros.copy() for _ in range(n_channels)],
             last_top=np.ones(n_channels),
             hist=np.zeros((n_channels, max(1, self.df_order - 1), self.df_bins), np.complex128),
@@ -299,7 +298,7 @@ class _Core:
             The filter history and the waiting frames after this frame.
         """
         f = self.df_bins
-        feats = F.frame_features(spec, feat, self.noise_floor)
+        feats = F.frame_features(spec, feat)
         newest_prev = ahead[:, -1, :f] if self.lookahead else hist[:, 0]
         u_new = F.phase_advance(spec[:, :f], newest_prev) if f else None
         g, coefs = network(feats, None if u_new is None else F.df_features(u_new))
