@@ -41,7 +41,7 @@ imaginary parts (:func:`df_features`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.signal
@@ -143,16 +143,14 @@ class FeatureState:
         mean = np.concatenate([st.mean for st in states], axis=0)
         if states[0].floor is None:
             return cls(mean)
-        fields = [np.concatenate([getattr(st.floor, f) for st in states], axis=0) for f in _FLOOR_FIELDS]
-        return cls(mean, FloorState(*fields))
+        return cls(mean, FloorState.concat([st.floor for st in states]))
 
     def split(self, cuts: np.ndarray) -> list[FeatureState]:
         """Inverse of :meth:`concat`: the rows cut before each index of ``cuts``."""
         means = np.split(self.mean, cuts, axis=0)
         if self.floor is None:
             return [FeatureState(m) for m in means]
-        parts = [np.split(getattr(self.floor, f), cuts, axis=0) for f in _FLOOR_FIELDS]
-        return [FeatureState(m, FloorState(*rows)) for m, *rows in zip(means, *parts, strict=True)]
+        return [FeatureState(m, fl) for m, fl in zip(means, self.floor.split(cuts), strict=True)]
 
 
 @dataclass
@@ -179,8 +177,15 @@ class FloorState:
     prior: np.ndarray
     frames: np.ndarray
 
+    @classmethod
+    def concat(cls, states: list[FloorState]) -> FloorState:
+        """The rows of ``states`` stacked into one state, field by field."""
+        return cls(*(np.concatenate([getattr(st, f.name) for st in states], axis=0) for f in fields(cls)))
 
-_FLOOR_FIELDS = ("smooth", "run", "blocks", "prior", "frames")
+    def split(self, cuts: np.ndarray) -> list[FloorState]:
+        """Inverse of :meth:`concat`: the rows cut before each index of ``cuts``."""
+        parts = [np.split(getattr(self, f.name), cuts, axis=0) for f in fields(self)]
+        return [FloorState(*rows) for rows in zip(*parts, strict=True)]
 
 
 def init_feature_state(n_channels: int, noise_floor: bool = False) -> FeatureState:
