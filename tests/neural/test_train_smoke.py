@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -287,9 +288,28 @@ def test_batches_built_by_workers_equal_the_loop(corpus, tmp_path):
 def test_fit_to_minutes_sets_max_steps_from_the_measured_rate(corpus, tmp_path):
     tr = Trainer(_cfg(), tmp_path, corpus=corpus)
     end = tr.fit_to_minutes(0.0, probe_steps=4)  # no time left after the probe: end right there
-    assert tr.step == 4 and end == 4 and tr.cfg.max_steps == 4
+    assert tr.step == 0 and end == 0 and tr.cfg.max_steps == 0  # the probe's steps are undone
     tr.run()
-    assert tr.step == 4
+    assert tr.step == 0
+
+
+def test_time_fitted_run_equals_the_run_with_its_logged_max_steps(corpus, tmp_path):
+    """The probe runs under the old ``max_steps`` (here a schedule already ended, as when a
+    config inherits its base's); undoing it makes the run the one its logged ``max_steps`` gives."""
+    cfg = _cfg(max_steps=2, restarts=(2,), warmup_steps=3, restart_lr=1e-3)
+    a = Trainer(cfg, tmp_path / "a", corpus=corpus)
+    a.run()  # steps 0-1; a new cycle is to start at step 2
+    a.save()
+    b = Trainer(cfg, tmp_path / "a", corpus=corpus)
+    end = b.fit_to_minutes(10.0 / 60.0, probe_steps=2)
+    assert b.step == 2 and end > 2
+    c = Trainer(replace(cfg, max_steps=end), tmp_path / "a", corpus=corpus)
+    assert b.lr_at(2) == c.lr_at(2) != a.lr_at(2)
+    for tr in (b, c):
+        tr.run(max_steps=5)
+    assert b.step == c.step == 5
+    for pb, pc in zip(b.model.parameters(), c.model.parameters()):
+        assert torch.equal(pb, pc)
 
 
 def test_corpus_pack_round_trip(corpus, tmp_path):

@@ -16,6 +16,7 @@ validation (SI-SDR and PESQ-WB on a fixed held-out part of the train split).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -440,11 +441,21 @@ class Trainer:
 
         The learning-rate schedule decays to ``lr_final`` at ``max_steps``, so a run
         cut by time would stop at a high rate. This takes ``probe_steps`` steps,
-        times the second half of them, and sets ``max_steps`` (in this trainer's
-        config, logged) to the step that the same rate reaches at ``minutes`` after
-        the start. Returns the new ``max_steps``.
+        times the second half of them, undoes them (weights, optimizer state, step
+        and torch's random state return to the start) and sets ``max_steps`` (in
+        this trainer's config, logged) to the step that the same rate reaches at
+        ``minutes`` after the start. The probe's updates ran under the schedule of
+        the ``max_steps`` before, so undoing them makes the run that follows the
+        same, step for step, as one started with the logged ``max_steps`` in its
+        config. Returns the new ``max_steps``.
         """
         t0 = time.time()
+        start = (
+            self.step,
+            copy.deepcopy(self.model.state_dict()),
+            copy.deepcopy(self.opt.state_dict()),
+            torch.get_rng_state(),
+        )
         half = probe_steps // 2
         for k in range(probe_steps):
             if k == half:
@@ -453,6 +464,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         rate = (probe_steps - half) / (time.time() - t_half)
+        self.step = start[0]
+        self.model.load_state_dict(start[1])
+        self.opt.load_state_dict(start[2])
+        torch.set_rng_state(start[3])
         left = 60 * minutes - (time.time() - t0)
         end = self.step + max(0, int(rate * left))
         self.cfg = replace(self.cfg, max_steps=end)
