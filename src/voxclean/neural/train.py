@@ -441,8 +441,8 @@ class Trainer:
 
         The learning-rate schedule decays to ``lr_final`` at ``max_steps``, so a run
         cut by time would stop at a high rate. This takes ``probe_steps`` steps,
-        times the second half of them, undoes them (weights, optimizer state, step
-        and torch's random state return to the start) and sets ``max_steps`` (in
+        times the second half of them, undoes them (weights, optimizer state and
+        step return to the start, :meth:`state_dict`) and sets ``max_steps`` (in
         this trainer's config, logged) to the step that the same rate reaches at
         ``minutes`` after the start. The probe's updates ran under the schedule of
         the ``max_steps`` before, so undoing them makes the run that follows the
@@ -450,12 +450,7 @@ class Trainer:
         config. Returns the new ``max_steps``.
         """
         t0 = time.time()
-        start = (
-            self.step,
-            copy.deepcopy(self.model.state_dict()),
-            copy.deepcopy(self.opt.state_dict()),
-            torch.get_rng_state(),
-        )
+        start = copy.deepcopy(self.state_dict())  # the tensors are the live ones: copy them
         half = probe_steps // 2
         for k in range(probe_steps):
             if k == half:
@@ -464,10 +459,9 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         rate = (probe_steps - half) / (time.time() - t_half)
-        self.step = start[0]
-        self.model.load_state_dict(start[1])
-        self.opt.load_state_dict(start[2])
-        torch.set_rng_state(start[3])
+        self.step = start["step"]
+        self.model.load_state_dict(start["model"])
+        self.opt.load_state_dict(start["opt"])
         left = 60 * minutes - (time.time() - t0)
         end = self.step + max(0, int(rate * left))
         self.cfg = replace(self.cfg, max_steps=end)
