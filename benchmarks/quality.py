@@ -255,17 +255,43 @@ def split_table(rows: Sequence[dict[str, object]], names: Sequence[str], metric:
     return md_table(header, body)
 
 
-def paired_delta(rows: Sequence[dict[str, object]], name: str, metric: str, cond: Callable[[dict[str, object]], bool]) -> float:
-    """Mean over items (satisfying ``cond``) of ``metric(system) - metric(noisy)``."""
+def paired_deltas(rows: Sequence[dict[str, object]], name: str, metric: str, cond: Callable[[dict[str, object]], bool]) -> np.ndarray:
+    """Per-item ``metric(system) - metric(noisy)`` over the items satisfying ``cond``, NaN dropped.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_items,)
+        One difference per item the system and the noisy input share (PESQ in MOS units,
+        STOI as a fraction, SI-SDR in dB).
+    """
     base = {r["id"]: float(r[metric]) for r in by_system(rows, "noisy", cond)}  # type: ignore[arg-type]
     diffs = [float(r[metric]) - base[r["id"]] for r in by_system(rows, name, cond) if r["id"] in base]  # type: ignore[arg-type]
     arr = np.array(diffs, dtype=float)
-    arr = arr[~np.isnan(arr)]
-    return float(arr.mean()) if arr.size else math.nan
+    return arr[~np.isnan(arr)]
+
+
+def fmt_delta(diffs: np.ndarray, decimals: int) -> str:
+    """``"+mean ± standard error"`` of paired differences, both to ``decimals`` places.
+
+    The standard error is ``std(ddof=1) / sqrt(n)``; with fewer than two items only the
+    mean is given, and ``"n/a"`` with none.
+    """
+    if diffs.size == 0:
+        return "n/a"
+    mean = f"{float(diffs.mean()):+.{decimals}f}"
+    if diffs.size < 2:
+        return mean
+    se = float(diffs.std(ddof=1)) / math.sqrt(diffs.size)
+    return f"{mean} ± {se:.{decimals}f}"
 
 
 def delta_table(rows: Sequence[dict[str, object]], names: Sequence[str]) -> str:
-    """PESQ gain at 0/5/10 dB and STOI change at 15/20 dB, all items and dry only."""
+    """PESQ gain at 0/5/10 dB and STOI change at 15/20 dB, all items and dry only.
+
+    Each cell is the mean paired difference ± its standard error over items, PESQ and
+    STOI to four places and SI-SDR (dB) to two, so that systems a few thousandths apart
+    can be told apart (or not) from the report alone.
+    """
     def at(snrs: Sequence[float], dry_only: bool) -> Callable[[dict[str, object]], bool]:
         return lambda r: float(r["snr_db"]) in snrs and (not dry_only or not r["reverberant"])  # type: ignore[arg-type]
 
@@ -277,18 +303,18 @@ def delta_table(rows: Sequence[dict[str, object]], names: Sequence[str]) -> str:
         "ΔSTOI @15/20 dB (dry)",
         "ΔSI-SDR @0/5/10 dB",
     ]
+    cells = [
+        ("pesq", DELTA_PESQ_SNRS, False, 4),
+        ("pesq", DELTA_PESQ_SNRS, True, 4),
+        ("stoi", DELTA_STOI_SNRS, False, 4),
+        ("stoi", DELTA_STOI_SNRS, True, 4),
+        ("si_sdr", DELTA_PESQ_SNRS, False, 2),
+    ]
     body = []
     for name in names:
         if name == "noisy":
             continue
-        body.append([
-            name,
-            f"{paired_delta(rows, name, 'pesq', at(DELTA_PESQ_SNRS, False)):+.3f}",
-            f"{paired_delta(rows, name, 'pesq', at(DELTA_PESQ_SNRS, True)):+.3f}",
-            f"{paired_delta(rows, name, 'stoi', at(DELTA_STOI_SNRS, False)):+.4f}",
-            f"{paired_delta(rows, name, 'stoi', at(DELTA_STOI_SNRS, True)):+.4f}",
-            f"{paired_delta(rows, name, 'si_sdr', at(DELTA_PESQ_SNRS, False)):+.2f}",
-        ])
+        body.append([name, *(fmt_delta(paired_deltas(rows, name, m, at(snrs, dry)), d) for m, snrs, dry, d in cells)])
     return md_table(header, body)
 
 
@@ -346,7 +372,8 @@ def report(rows: Sequence[dict[str, object]], names: Sequence[str], rtf: dict[st
     cats = ordered_values(rows, "noise_category")
     snr_label = lambda v: f"{float(v):+.0f} dB"  # noqa: E731
     parts = [*head, "## Overall (mean over all items)", "", overall_table(rows, names, rtf), ""]
-    parts += ["## Improvement over the noisy input (paired by item)", "", delta_table(rows, names), ""]
+    parts += ["## Improvement over the noisy input (paired by item)", "",
+              "Mean difference ± standard error over the items at those input SNRs.", "", delta_table(rows, names), ""]
     parts += ["## Dry vs reverberant items", ""]
     for metric in ("pesq", "stoi", "si_sdr"):
         parts += [f"### {LABELS[metric]}", "", split_table(rows, names, metric, "reverberant", [0, 1], lambda v: "reverberant" if v else "dry"), ""]

@@ -54,3 +54,45 @@ def test_summary_line_parsed():
     )
     m = recipe_module("candidates")._SUMMARY.search(line)
     assert (m["pesq"], m["stoi"], m["sisdr"], m["dpesq"], m["dsisdr"]) == ("2.016", "0.876", "11.22", "+0.589", "+7.80")
+
+
+def _eval_text(pesq: dict[str, float], sisdr: dict[str, float]) -> str:
+    lines = [
+        "strength_db=40 n=126: PESQ 2.000 (noisy 1.418) STOI 0.876 (noisy 0.818) SI-SDR 11.00 (noisy 4.48) "
+        "| @0/5/10 dB: dPESQ +0.600 dSI-SDR +8.00 | @15/20 dB dSTOI +0.0291",
+        "  strength_db=40 dry n=84: pause attenuation -24.4 dB (n=77), speech level -0.89 dB",
+    ]
+    lines += [f"  {t:<16} n=9   PESQ {pesq[t]:.3f} (noisy 1.253) SI-SDR {sisdr[t]:6.2f} (noisy   3.08)" for t in pesq]
+    return "\n".join(lines) + "\n"
+
+
+def test_per_noise_lines_parsed():
+    text = _eval_text({"aircon": 1.835, "running_tap": 1.776}, {"aircon": 9.75, "running_tap": -0.5})
+    assert recipe_module("candidates").by_noise(text) == {"aircon": (1.835, 9.75), "running_tap": (1.776, -0.5)}
+
+
+def test_noise_tables_count_rises_and_isolate_the_largest_type():
+    mod = recipe_module("candidates")
+    scores = {
+        "start": {"a": (2.0, 10.0), "b": (1.5, 8.0), "c": (1.8, 9.0)},
+        "x": {"a": (2.1, 12.0), "b": (1.4, 8.5), "c": (1.8, 8.0)},
+    }
+    summary, detail = mod.noise_tables(scores)
+    row = summary.splitlines()[2]
+    # PESQ rose on a only; SI-SDR on a and b; the largest fall is b's -0.1;
+    # SI-SDR summed +1.5, and +2.0 of it is type a, so without it -0.5
+    assert row == "| x | 1/3 | 2/3 | -0.100 (b) | +1.50 | -0.50 (without a) |"
+    assert "| b | 1.500 / 8.00 | -0.100 / +0.50 |" in detail.splitlines()
+
+
+def test_report_only_rebuilds_tables_from_eval_files(tmp_path, capsys):
+    mod = recipe_module("candidates")
+    start = {"a": 2.0, "b": 1.5}
+    (tmp_path / "eval_start.txt").write_text(_eval_text(start, {"a": 10.0, "b": 8.0}))
+    (tmp_path / "eval_r.txt").write_text(_eval_text({"a": 2.05, "b": 1.45}, {"a": 10.5, "b": 8.5}))
+    # only "r" and "start" were scored; the other names of the set have no file
+    assert mod.main([str(tmp_path), "--start", "s.pt", str(tmp_path / "r.pt"), "--report-only"]) == 0
+    out = capsys.readouterr().out
+    assert "| r | 2.000 | 0.876 | 11.00 | +0.600 | +8.00 |" in out
+    assert "| r | 1/2 | 2/2 | -0.050 (b) | +1.00 | +0.50 (without a) |" in out
+    assert "| b | 1.500 / 8.00 | -0.050 / +0.50 |" in (tmp_path / "by_noise.md").read_text()
