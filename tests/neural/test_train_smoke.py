@@ -391,3 +391,20 @@ def test_config_base_variant(tmp_path):
     (tmp_path / "b.toml").write_text('base = "a.toml"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="cycle"):
         load_config(tmp_path / "a.toml")
+
+
+def test_config_restarts_append(tmp_path):
+    """``restarts_append`` extends the base's ``restarts`` through a chain; misuse is an error."""
+    (tmp_path / "base.toml").write_text("[train]\nrestarts = [10, 20]\nmax_steps = 40\n", encoding="utf-8")
+    (tmp_path / "next.toml").write_text('base = "base.toml"\n[train]\nrestarts_append = [40]\nmax_steps = 60\n', encoding="utf-8")
+    (tmp_path / "seed.toml").write_text('base = "next.toml"\n[train]\nseed = 7\n', encoding="utf-8")
+    (tmp_path / "after.toml").write_text('base = "next.toml"\n[train]\nrestarts_append = [60]\n', encoding="utf-8")
+    assert load_config(tmp_path / "next.toml").restarts == (10, 20, 40)
+    assert load_config(tmp_path / "seed.toml").restarts == (10, 20, 40)
+    assert load_config(tmp_path / "after.toml").restarts == (10, 20, 40, 60)
+    (tmp_path / "nobase.toml").write_text("[train]\nrestarts_append = [5]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no base"):
+        load_config(tmp_path / "nobase.toml")
+    (tmp_path / "both.toml").write_text('base = "base.toml"\n[train]\nrestarts = [1]\nrestarts_append = [5]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="also sets restarts"):
+        load_config(tmp_path / "both.toml")

@@ -86,7 +86,10 @@ def _read_tables(path: Path, seen: tuple[Path, ...] = ()) -> dict:
 
     A top-level ``base = "other.toml"`` (relative to this file) makes this file a variant:
     each of its keys replaces the base's key of the same table, every other key is the
-    base's. Bases may chain; a cycle is an error.
+    base's. Bases may chain; a cycle is an error. One key extends instead of replacing:
+    ``[train] restarts_append = [...]`` is the base's ``restarts`` with these steps after
+    them (a new stage's cycle, without repeating every earlier one); it needs a ``base``
+    and cannot stand beside ``restarts`` in the same file.
     """
     path = path.resolve()
     if path in seen:
@@ -94,10 +97,17 @@ def _read_tables(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     with open(path, "rb") as f:
         data = tomllib.load(f)
     base = data.pop("base", None)
+    train = data.get("train", {})
+    if "restarts_append" in train and (base is None or "restarts" in train):
+        why = "has no base to append to" if base is None else "also sets restarts"
+        raise ValueError(f"{path}: [train] restarts_append {why}")
     if base is None:
         return data
     merged = _read_tables(path.parent / base, (*seen, path))
     for name, table in data.items():
+        if name == "train" and "restarts_append" in table:
+            table = {k: v for k, v in table.items() if k != "restarts_append"}
+            table["restarts"] = [*merged.get("train", {}).get("restarts", []), *train["restarts_append"]]
         merged[name] = {**merged.get(name, {}), **table}
     return merged
 
