@@ -1,0 +1,241 @@
+"""Make a shipped model again from scratch by following ``recipes/neural/lineage.toml``.
+
+    python recipes/neural/reproduce.py OUT_DIR [--target M172338] [--minutes 110] [--dry-run]
+        [--gpu-device cuda --workers 14] [--evaluate]
+
+The lineage lists every run, mean and saved start that led to the two packaged models, in
+an order that can be followed. This takes the nodes the ``--target`` needs (default: the
+shipped default, ``M172338``; ``R25l`` is the 10 ms model), in that order, and for each:
+
+- a run: its folder ``OUT_DIR/runs/<folder or id>`` starts from its start's weights
+  (``average.py`` of one checkpoint: weights only, as every stage from 6 on began) unless
+  it continues its start's own folder, then ``python -m voxclean.neural.train CONFIG
+  --out FOLDER [ARGS]`` runs until the node's end step (checked afterwards);
+- a mean: ``average.py OUT_DIR/means/ID.pt`` of its members' checkpoints;
+- a saved start: ``train CONFIG --save-start OUT_DIR/starts/ID.pt`` from its start's weights.
+
+A node whose checkpoint is already there at its end step is skipped, and a run cut short
+resumes from its folder, so the work can span sessions: ``--minutes`` stops after about
+that wall time (each run gets ``--max-minutes`` for what is left; run again to go on).
+The GPU node (stage 7, batch 32) reads a corpus pack, made first with ``pack_corpus.py
+--max-utterance-s 6`` as in the seventh session; ``--gpu-device`` runs it on that device,
+otherwise it runs on the CPU (hours, not minutes). ``--evaluate`` exports the target
+(float16, as shipped) and scores it with ``evaluate.py --strength 40 --by-noise`` into
+``OUT_DIR/eval_TARGET.txt``, to compare with the shipped model's row of
+``recipes/neural/README.md``. Nodes marked ``exact = false`` repeat closely but not step
+for step (their ``why``). Training-side tool: needs torch (``pip install -e ".[train]"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]  # commands run here: configs name folders such as runs/extra_noise/kbsim relative to it
+
+
+@dataclass
+class Action:
+    """What one node needs done: shell commands (argv lists) and the checkpoint it leaves."""
+
+    node: str
+    output: Path
+    end: int | None
+    commands: list[list[str]] = field(default_factory=list)
+    copy_from: Path | None = None  # weights to put ...
+    copy_to: Path | None = None  # ... at this path first, when it is not there yet
+
+
+def load_lineage(path: Path) -> dict[str, dict]:
+    """The lineage's nodes by id, in file order; ``config`` paths made absolute (relative to the file)."""
+    with open(path, "rb") as f:
+        nodes = {n["id"]: dict(n) for n in tomllib.load(f)["node"]}
+    for n in nodes.values():
+        if "config" in n:
+            n["config"] = str((path.parent / n["config"]).resolve())
+    return nodes
+
+
+def needed(nodes: dict[str, dict], target: str, done: Callable[[str], bool] = lambda nid: False) -> list[str]:
+    """Ids of ``target`` and every node it depends on, in lineage order.
+
+    The dependencies of a node that ``done`` says is made already are not needed (so a
+    folder can start from a copy of one run's end, or drop the runs a mean was made of).
+    """
+    if target not in nodes:
+        raise SystemExit(f"--target {target}: not in the lineage ({', '.join(n for n in nodes if n[0] == 'M')} ...)")
+    want: set[str] = set()
+    todo = [target]
+    while todo:
+        nid = todo.pop()
+        if nid == "scratch" or nid in want:
+            continue
+        want.add(nid)
+        if done(nid):
+            continue
+        n = nodes[nid]
+        todo += n["members"] if n["kind"] == "mean" else [n["start"]]
+    return [nid for nid in nodes if nid in want]
+
+
+def run_folder(out: Path, node: dict) -> Path:
+    return out / "runs" / node.get("folder", node["id"])
+
+
+def checkpoint_of(out: Path, nodes: dict[str, dict], nid: str) -> Path:
+    """Where node ``nid``'s weights are (a run's: its folder's checkpoint at the run's end)."""
+    n = nodes[nid]
+    if n["kind"] == "run":
+        return run_folder(out, n) / "checkpoint.pt"
+    return out / ("means" if n["kind"] == "mean" else "starts") / f"{nid}.pt"
+
+
+def plan(nodes: dict[str, dict], target: str, out: Path, *, gpu_device: str | None = None, workers: int = 0) -> list[Action]:
+    """The actions that make ``target`` in ``out``, one per needed node, in order."""
+    py = sys.executable
+    train = [py, "-m", "voxclean.neural.train"]
+    pack = out / "pack" / "corpus.pkl"
+    actions = []
+
+    def made(nid: str) -> bool:
+        return _made(checkpoint_of(out, nodes, nid), nodes[nid].get("end"))
+
+    for nid in needed(nodes, target, made):
+        n = nodes[nid]
+        if n["kind"] == "mean":
+            members = [str(checkpoint_of(out, nodes, m)) for m in n["members"]]
+            output = checkpoint_of(out, nodes, nid)
+            actions.append(Action(nid, output, None, [[py, str(HERE / "average.py"), str(output), *members]]))
+            continue
+        start = None if n["start"] == "scratch" else checkpoint_of(out, nodes, n["start"])
+        if n["kind"] == "start":
+            folder = out / "tmp" / nid
+            output = checkpoint_of(out, nodes, nid)
+            actions.append(Action(nid, output, None, [[*train, n["config"], "--out", str(folder), "--save-start", str(output)]],
+                                  copy_from=start, copy_to=folder / "checkpoint.pt"))
+            continue
+        folder = run_folder(out, n)
+        same_folder = start is not None and start.parent == folder
+        cmd = [*train, n["config"], "--out", str(folder), *n.get("args", [])]
+        commands = []
+        if n.get("gpu"):
+            if not pack.is_file():
+                commands.append([py, str(HERE / "pack_corpus.py"), str(pack), "--max-utterance-s", "6"])
+            cmd += ["--corpus-pack", str(pack), "--workers", str(workers)]
+            if gpu_device:
+                cmd += ["--device", gpu_device]
+        commands.append(cmd)
+        copy = start is not None and not same_folder
+        actions.append(Action(nid, folder / "checkpoint.pt", n["end"], commands,
+                              copy_from=start if copy else None, copy_to=folder / "checkpoint.pt" if copy else None))
+    return actions
+
+
+def _step_of(path: Path) -> int | None:
+    import torch
+
+    if not path.is_file():
+        return None
+    return int(torch.load(path, map_location="cpu", weights_only=False)["step"])
+
+
+def _weights_copy(src: Path, dst: Path) -> None:
+    import torch
+
+    sys.path.insert(0, str(HERE))
+    from average import average
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(average([src]), dst)
+
+
+def _made(path: Path, end: int | None) -> bool:
+    step = _step_of(path)
+    return step is not None and (end is None or step >= end)
+
+
+def _done(action: Action) -> bool:
+    return _made(action.output, action.end)
+
+
+def execute(actions: list[Action], *, minutes: float | None = None) -> bool:
+    """Carry out the actions not done yet; ``False`` when time ran out first (run again to go on)."""
+    deadline = None if minutes is None else time.time() + 60 * minutes
+    for act in actions:
+        if _done(act):
+            print(f"[reproduce] {act.node}: done ({act.output})", flush=True)
+            continue
+        left = None if deadline is None else (deadline - time.time()) / 60
+        if left is not None and left < 1:
+            print(f"[reproduce] time is up before {act.node}; run again to go on", flush=True)
+            return False
+        if act.copy_from is not None and act.copy_to is not None and not act.copy_to.is_file():
+            _weights_copy(act.copy_from, act.copy_to)
+        act.output.parent.mkdir(parents=True, exist_ok=True)
+        for cmd in act.commands:
+            if left is not None and "voxclean.neural.train" in cmd and "--save-start" not in cmd:
+                cmd = [*cmd, "--max-minutes", f"{left:.1f}"]
+            print(f"[reproduce] {act.node}: {shlex.join(cmd)}", flush=True)
+            subprocess.run(cmd, check=True, cwd=ROOT)
+        if not _done(act):
+            if deadline is not None and time.time() >= deadline - 60:
+                print(f"[reproduce] {act.node} stopped at step {_step_of(act.output)} of {act.end}; run again to go on",
+                      flush=True)
+                return False
+            raise SystemExit(f"[reproduce] {act.node}: {act.output} is at step {_step_of(act.output)}, not {act.end}")
+    return True
+
+
+def evaluate(out: Path, target: str, checkpoint: Path) -> Path:
+    """Export ``checkpoint`` as float16 ONNX and score it on the dev set; returns the report file."""
+    onnx_path = out / f"{target}.onnx"
+    subprocess.run([sys.executable, "-m", "voxclean.neural.export", str(checkpoint), str(onnx_path), "--float16"],
+                   check=True, cwd=ROOT)
+    res = subprocess.run([sys.executable, str(HERE / "evaluate.py"), "--model", str(onnx_path), "--strength", "40", "--by-noise"],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    report = out / f"eval_{target}.txt"
+    report.write_text(res.stdout)
+    print(res.stdout)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path, help="folder for the runs, means and starts (resumed when present)")
+    ap.add_argument("--lineage", type=Path, default=HERE / "lineage.toml")
+    ap.add_argument("--target", default="M172338", help="node to make (default: the shipped default; R25l: the 10 ms model)")
+    ap.add_argument("--minutes", type=float, default=None, help="stop after about this wall time (resumable)")
+    ap.add_argument("--gpu-device", default=None, help="torch device for the lineage's GPU node (default: CPU)")
+    ap.add_argument("--workers", type=int, default=0, help="batch-building processes for the GPU node")
+    ap.add_argument("--dry-run", action="store_true", help="print what is left to do and stop")
+    ap.add_argument("--evaluate", action="store_true", help="export and score the target when it is made")
+    a = ap.parse_args(argv)
+    nodes = load_lineage(a.lineage)
+    out = a.out.resolve()
+    actions = plan(nodes, a.target, out, gpu_device=a.gpu_device, workers=a.workers)
+    if a.dry_run:
+        for act in actions:
+            if _done(act):
+                continue
+            if act.copy_from is not None:
+                print(f"# {act.node}: starts from the weights of {act.copy_from}")
+            for cmd in act.commands:
+                print(shlex.join(cmd))
+        return 0
+    if not execute(actions, minutes=a.minutes):
+        return 3
+    if a.evaluate:
+        evaluate(out, a.target, actions[-1].output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
