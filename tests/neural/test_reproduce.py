@@ -88,7 +88,7 @@ def _lineage(tmp_path):
 def test_plan_takes_what_the_target_needs_in_order(tmp_path):
     mod = recipe_module("reproduce")
     nodes = mod.load_lineage(_lineage(tmp_path))
-    actions = mod.plan(nodes, "W", tmp_path / "out")
+    actions = mod.plan(nodes, ["W"], tmp_path / "out")
     assert [a.node for a in actions] == ["A", "B1", "B2", "M", "W"]  # not "Other"
     b1 = actions[1]
     assert b1.copy_from == tmp_path / "out" / "runs" / "A" / "checkpoint.pt"
@@ -96,18 +96,20 @@ def test_plan_takes_what_the_target_needs_in_order(tmp_path):
     assert actions[3].commands[0][-3:] == [str(tmp_path / "out" / "runs" / r / "checkpoint.pt") for r in ("B1", "B2", "A")]
     assert "--save-start" in actions[4].commands[0]
     with pytest.raises(SystemExit, match="not in the lineage"):
-        mod.plan(nodes, "Z", tmp_path / "out")
+        mod.plan(nodes, ["Z"], tmp_path / "out")
     # a node made already (here a mean copied in) needs nothing below it
     (tmp_path / "out" / "means").mkdir(parents=True)
     torch.save({"step": 6}, tmp_path / "out" / "means" / "M.pt")
-    assert [a.node for a in mod.plan(nodes, "W", tmp_path / "out")] == ["M", "W"]
+    assert [a.node for a in mod.plan(nodes, ["W"], tmp_path / "out")] == ["M", "W"]
 
 
 def test_shipped_lineage_plans_both_models(tmp_path):
     mod = recipe_module("reproduce")
     nodes = mod.load_lineage(mod.HERE / "lineage.toml")
-    default = [a.node for a in mod.plan(nodes, "M172338", tmp_path)]
-    live = [a.node for a in mod.plan(nodes, "R25l", tmp_path)]
+    default = [a.node for a in mod.plan(nodes, ["M172338"], tmp_path)]
+    live = [a.node for a in mod.plan(nodes, ["R25l"], tmp_path)]
+    both = [a.node for a in mod.plan(nodes, ["M172338", "R25l"], tmp_path)]
+    assert set(both) == set(default) | set(live) and len(both) == len(set(both))
     assert default[0] == live[0] == "R1a" and default[-1] == "M172338" and live[-1] == "R25l"
     assert "R9" in default and "R9" not in live and "R13l" in live  # the 10 ms model branches off before the lookahead
 
@@ -118,7 +120,11 @@ def test_follows_a_lineage_and_resumes(tmp_path):
     mod = recipe_module("reproduce")
     lineage = _lineage(tmp_path)
     out = tmp_path / "out"
-    assert mod.main([str(out), "--lineage", str(lineage), "--target", "W"]) == 0
+    # with under a minute left nothing starts, and the call says so (exit 3: run again)
+    assert mod.main([str(out), "--lineage", str(lineage), "--target", "W", "--minutes", "0.5"]) == 3
+    assert not (out / "runs").exists()
+    assert mod.main([str(out), "--lineage", str(lineage), "--target", "W,Other", "--jobs", "2"]) == 0
+    assert torch.load(out / "runs" / "Other" / "checkpoint.pt", weights_only=False)["step"] == 4
     ck = {n: torch.load(out / p, weights_only=False) for n, p in [
         ("A", "runs/A/checkpoint.pt"), ("B1", "runs/B1/checkpoint.pt"), ("B2", "runs/B2/checkpoint.pt"),
         ("M", "means/M.pt"), ("W", "starts/W.pt")]}
@@ -133,3 +139,14 @@ def test_follows_a_lineage_and_resumes(tmp_path):
     before = (out / "means" / "M.pt").stat().st_mtime_ns
     assert mod.main([str(out), "--lineage", str(lineage), "--target", "W"]) == 0
     assert (out / "means" / "M.pt").stat().st_mtime_ns == before
+
+
+def test_a_failing_run_stops_with_its_log(tmp_path):
+    mod = recipe_module("reproduce")
+    (tmp_path / "bad.toml").write_text("[train]\nno_such_key = 1\n")
+    (tmp_path / "lineage.toml").write_text(
+        '[[node]]\nid = "X"\nkind = "run"\nconfig = "bad.toml"\nstart = "scratch"\nend = 2\n'
+    )
+    with pytest.raises(SystemExit, match="X: exit"):
+        mod.main([str(tmp_path / "out"), "--lineage", str(tmp_path / "lineage.toml"), "--target", "X"])
+    assert "no_such_key" in (tmp_path / "out" / "logs" / "X.log").read_text()
