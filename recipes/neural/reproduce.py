@@ -160,7 +160,8 @@ def _step_of(path: Path) -> int | None:
 def _weights_copy(src: Path, dst: Path) -> None:
     import torch
 
-    sys.path.insert(0, str(HERE))
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
     from average import average
 
     dst.parent.mkdir(parents=True, exist_ok=True)
