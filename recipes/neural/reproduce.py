@@ -184,8 +184,8 @@ def _carry_out(act: Action, out: Path, left: float | None) -> None:
     act.output.parent.mkdir(parents=True, exist_ok=True)
     log = out / "logs" / f"{act.node}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    for cmd in act.commands:
-        if left is not None and "voxclean.neural.train" in cmd and "--save-start" not in cmd:
+    for k, cmd in enumerate(act.commands):
+        if left is not None and act.end is not None and k == len(act.commands) - 1:  # a run's training command
             cmd = [*cmd, "--max-minutes", f"{left:.1f}"]
         print(f"[reproduce] {act.node}: {shlex.join(cmd)} >> {log}", flush=True)
         with open(log, "a") as fh:
